@@ -1,0 +1,59 @@
+"""The ``stylegen`` command: a thin layer over the library.
+
+Each subcommand is a module under ``stylegen/commands/`` with ``add_parser(subparsers)``
+and ``run(args) -> int``; it is listed once in ``COMMANDS``.  A :class:`StylegenError`
+(bad input) is printed as one line and exits with status 2; nothing else is caught.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from stylegen import __version__
+from stylegen.errors import StylegenError
+
+# name -> module under stylegen.commands (imported lazily so `stylegen --help` is fast)
+COMMANDS = {
+    "data": "stylegen.commands.data",
+}
+
+HELP = {
+    "data": "read a recipe's data: count files, skip reasons, splits and windows; fill the cache",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stylegen",
+        description="Re-write music in another style and compose in a chosen style (LSTM-GAN over piano-rolls).",
+    )
+    parser.add_argument("--version", action="version", version=f"stylegen {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module in COMMANDS.items():
+        p = sub.add_parser(name, help=HELP.get(name), description=HELP.get(name))
+        mod = importlib.import_module(module)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except StylegenError as e:
+        print(f"stylegen {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"stylegen {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

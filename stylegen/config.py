@@ -1,0 +1,481 @@
+"""Recipes: typed dataclasses loaded from YAML, with dotted overrides and validation.
+
+A recipe fully describes an experiment.  :func:`load_recipe` reads the YAML file,
+applies ``key.sub=value`` overrides, converts everything into the dataclasses below and
+validates it *before* any work starts.  Every problem is one :class:`RecipeError` whose
+message names the file and the dotted key::
+
+    recipes/x.yaml: model.generator.hidden_size: expected int, got 'big'
+
+Relative data paths are resolved against ``data_root``; a relative ``data_root`` is
+resolved against the current working directory (run stylegen from the project root, or
+pass ``data_root=/path/to/data``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from stylegen.errors import RecipeError
+
+# --------------------------------------------------------------------------- schema
+
+
+@dataclass
+class SourceConfig:
+    """One source of MIDI files for a style: exactly one of ``path``, ``glob``, ``muspy``."""
+
+    path: str | None = None  # a folder (searched recursively) or a single MIDI file
+    glob: str | None = None  # a glob pattern, e.g. "piano-midi/chpn*.mid" ("**" recurses)
+    muspy: str | None = None  # a muspy dataset class name, e.g. "NottinghamDatabase"
+    root: str | None = None  # the muspy dataset's root folder (downloading stays the user's choice)
+
+    def describe(self) -> str:
+        if self.path is not None:
+            return self.path
+        if self.glob is not None:
+            return f"glob:{self.glob}"
+        return f"muspy:{self.muspy}@{self.root}"
+
+
+@dataclass
+class StyleConfig:
+    sources: list[SourceConfig]
+
+
+@dataclass
+class RollConfig:
+    """The piano-roll grid: see docs/data.md."""
+
+    resolution: int = 4  # grid steps per beat (quarter note)
+    lowest_pitch: int = 24  # MIDI pitch of the roll's first row (C1)
+    n_pitches: int = 84  # rows: 24..107 by default
+
+
+@dataclass
+class DataConfig:
+    cache_dir: str | None = None  # default: $STYLEGEN_CACHE, $XDG_CACHE_HOME/stylegen, ~/.cache/stylegen
+    window_bars: int = 4  # a training window is this many 4-beat bars long (T = bars*4*resolution)
+    hop_bars: int = 2  # windows start every hop_bars bar lines of the piece
+    val_fraction: float = 0.1  # share of pieces (not windows) held out per style
+    test_fraction: float = 0.0
+    transpose: int = 3  # train-only augmentation: random shift in [-transpose, +transpose]
+    min_beats: int = 8  # shorter pieces are skipped as "too short"
+    max_beats: int = 30000  # longer pieces are skipped as "too long" (~4 h at 120 bpm)
+    workers: int = 0  # reader processes; 0 = one per CPU core
+
+
+@dataclass
+class GeneratorConfig:
+    name: str = "lstm"
+    hidden_size: int = 256
+    num_layers: int = 2
+    style_dim: int = 32
+    noise_dim: int = 16
+    content_dim: int = 256
+    dropout: float = 0.1
+
+
+@dataclass
+class DiscriminatorConfig:
+    name: str = "cnn"
+    channels: int = 32
+    style_head: Literal["projection", "auxiliary"] = "projection"
+    spectral_norm: bool = True
+    input_noise: float = 0.1  # std of Gaussian noise on D's inputs
+
+
+@dataclass
+class ClassifierConfig:
+    name: str = "cnn"
+    channels: int = 32
+    input_noise: float = 0.1
+    dropout: float = 0.3
+
+
+@dataclass
+class ModelConfig:
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+
+
+@dataclass
+class LossConfig:
+    adversarial: Literal["hinge", "lsgan", "nonsaturating"] = "hinge"
+    adversarial_weight: float = 1.0
+    style_weight: float = 1.0
+    cycle_weight: float = 10.0
+    identity_weight: float = 5.0
+    feature_matching_weight: float = 0.0
+    onset_pos_weight: float = 4.0  # BCE positive weight: notes are sparse in a roll
+
+
+@dataclass
+class OptimConfig:
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+
+
+@dataclass
+class ScheduleConfig:
+    steps: int = 20000
+    pretrain_steps: int = 2000  # generator pre-training as an autoencoder before the GAN phase
+    batch_size: int = 32
+    d_steps: int = 1
+    eval_every: int = 500
+    eval_windows: int = 64
+
+
+@dataclass
+class LoggingConfig:
+    dir: str = "runs"
+    every: int = 50
+    audio: bool = True
+    progress: bool = True
+
+
+@dataclass
+class CheckpointConfig:
+    dir: str = "runs"  # checkpoints go to <dir>/<recipe>/<run>/checkpoints
+    every: int = 1000
+    keep_last_n: int = 3
+    best_metric: str = "val/score"
+    best_mode: Literal["max", "min"] = "max"
+
+
+@dataclass
+class Recipe:
+    styles: dict[str, StyleConfig]
+    name: str = ""
+    data_root: str = "."
+    roll: RollConfig = field(default_factory=RollConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    seed: int = 0
+    device: str = "auto"  # "auto" (CUDA if present, else CPU), "cpu", "cuda", "cuda:1", ...
+
+    # Filled by load_recipe, not read from YAML.
+    source_file: str = field(default="<dict>", metadata={"internal": True})
+
+    @property
+    def style_names(self) -> list[str]:
+        return list(self.styles)
+
+    def resolve(self, path: str) -> Path:
+        """A data path from the recipe, resolved against ``data_root`` (``~`` and $VARS expanded)."""
+        p = Path(os.path.expandvars(os.path.expanduser(path)))
+        if p.is_absolute():
+            return p
+        root = Path(os.path.expandvars(os.path.expanduser(self.data_root)))
+        return root / p
+
+    def to_dict(self) -> dict[str, Any]:
+        """The recipe as plain data (what checkpoints store and TensorBoard shows)."""
+        d = _to_plain(self)
+        d.pop("source_file", None)
+        return d
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def _to_plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        return {f.name: _to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {k: _to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_to_plain(v) for v in obj]
+    return obj
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return " | ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in typing.get_args(tp))
+    if tp is type(None):
+        return "null"
+    if origin is not None:
+        return getattr(origin, "__name__", str(origin))
+    return getattr(tp, "__name__", str(tp))
+
+
+def _convert(value: Any, tp: Any, key: str) -> Any:
+    """Convert plain YAML data ``value`` into type ``tp``; raise ValueError naming ``key``."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+
+    def fail(expected: str | None = None) -> typing.NoReturn:
+        raise _KeyError(key, f"expected {expected or _type_name(tp)}, got {value!r}")
+
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for a in args:
+            if a is type(None):
+                continue
+            try:
+                return _convert(value, a, key)
+            except _KeyError as e:
+                errors.append(e)
+        # a single non-None alternative: report its own, more precise message
+        if len(errors) == 1:
+            raise errors[0]
+        fail()
+    if origin is Literal:
+        if value in args:
+            return value
+        fail()
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            fail("a mapping")
+        return _build(tp, value, key)
+    if origin is dict:
+        if not isinstance(value, dict):
+            fail("a mapping")
+        kt, vt = args
+        return {_convert(k, kt, f"{key}.{k}"): _convert(v, vt, _join(key, str(k))) for k, v in value.items()}
+    if origin is list:
+        if not isinstance(value, list):
+            fail("a list")
+        return [_convert(v, args[0], f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)) or len(value) != len(args):
+            fail(f"a list of {len(args)}")
+        return tuple(_convert(v, a, f"{key}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        fail()
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        fail()
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        fail()
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        fail()
+    raise TypeError(f"unsupported type in schema: {tp!r}")  # a bug in this file, not user error
+
+
+class _KeyError(Exception):
+    def __init__(self, key: str, message: str):
+        super().__init__(f"{key}: {message}")
+        self.key = key
+        self.message = message
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _build(cls: type, data: dict, prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    for k in data:
+        if k not in fields:
+            known = ", ".join(fields)
+            raise _KeyError(_join(prefix, str(k)), f"unknown key (known here: {known})")
+    kwargs = {}
+    for name, f in fields.items():
+        key = _join(prefix, name)
+        if name in data:
+            kwargs[name] = _convert(data[name], hints[name], key)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise _KeyError(key, "missing required key")
+    return cls(**kwargs)
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def apply_override(data: dict, override: str) -> None:
+    """Apply one ``a.b.c=value`` override in place; the value is parsed as YAML."""
+    if "=" not in override:
+        raise _KeyError(override, "an override must look like key.sub=value")
+    key, raw = override.split("=", 1)
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise _KeyError(key or override, "an override must look like key.sub=value")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as e:
+        raise _KeyError(key, f"cannot parse override value {raw!r}: {e.problem}") from None
+    node = data
+    parts = key.split(".")
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise _KeyError(".".join(parts[: i + 1]), "is not a mapping, cannot set a sub-key")
+        node = child
+    node[parts[-1]] = value
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _check(recipe: Recipe) -> None:
+    def bad(key: str, msg: str) -> typing.NoReturn:
+        raise _KeyError(key, msg)
+
+    if not recipe.styles:
+        bad("styles", "at least one style is needed")
+    for name, style in recipe.styles.items():
+        if not name.isidentifier():
+            bad(f"styles.{name}", "style names must be simple words (letters, digits, _)")
+        if not style.sources:
+            bad(f"styles.{name}.sources", "at least one source is needed")
+        for i, s in enumerate(style.sources):
+            k = f"styles.{name}.sources[{i}]"
+            given = [n for n in ("path", "glob", "muspy") if getattr(s, n) is not None]
+            if len(given) != 1:
+                bad(k, "give exactly one of path, glob or muspy")
+            if s.muspy is not None and s.root is None:
+                bad(f"{k}.root", "a muspy source needs the dataset's root folder")
+            if s.muspy is None and s.root is not None:
+                bad(f"{k}.root", "root is only for muspy sources")
+    r = recipe.roll
+    if r.resolution < 1 or r.resolution > 96:
+        bad("roll.resolution", f"must be between 1 and 96, got {r.resolution}")
+    if not 0 <= r.lowest_pitch <= 127:
+        bad("roll.lowest_pitch", f"must be a MIDI pitch 0..127, got {r.lowest_pitch}")
+    if r.n_pitches < 1 or r.lowest_pitch + r.n_pitches > 128:
+        bad("roll.n_pitches", f"lowest_pitch + n_pitches must be at most 128, got {r.lowest_pitch + r.n_pitches}")
+    d = recipe.data
+    if d.window_bars < 1:
+        bad("data.window_bars", "must be at least 1")
+    if d.hop_bars < 1:
+        bad("data.hop_bars", "must be at least 1")
+    for k in ("val_fraction", "test_fraction"):
+        v = getattr(d, k)
+        if not 0.0 <= v < 1.0:
+            bad(f"data.{k}", f"must be in [0, 1), got {v}")
+    if d.val_fraction + d.test_fraction >= 1.0:
+        bad("data.test_fraction", "val_fraction + test_fraction must leave pieces for training")
+    if not 0 <= d.transpose <= 12:
+        bad("data.transpose", f"must be 0..12 semitones, got {d.transpose}")
+    if d.min_beats < 1 or d.max_beats <= d.min_beats:
+        bad("data.max_beats", "need 1 <= min_beats < max_beats")
+    if d.workers < 0:
+        bad("data.workers", "must be >= 0 (0 = one per core)")
+    for k in ("steps", "batch_size", "d_steps", "eval_every", "eval_windows"):
+        if getattr(recipe.schedule, k) < 1:
+            bad(f"schedule.{k}", "must be at least 1")
+    if recipe.schedule.pretrain_steps < 0:
+        bad("schedule.pretrain_steps", "must be >= 0")
+    for k in ("lr_g", "lr_d"):
+        if getattr(recipe.optim, k) <= 0:
+            bad(f"optim.{k}", "must be positive")
+    for k in ("every", "keep_last_n"):
+        if getattr(recipe.checkpoint, k) < 1:
+            bad(f"checkpoint.{k}", "must be at least 1")
+    if recipe.logging.every < 1:
+        bad("logging.every", "must be at least 1")
+    g = recipe.model.generator
+    for k in ("hidden_size", "num_layers", "style_dim", "content_dim"):
+        if getattr(g, k) < 1:
+            bad(f"model.generator.{k}", "must be at least 1")
+    if g.noise_dim < 0:
+        bad("model.generator.noise_dim", "must be >= 0")
+    if not 0.0 <= g.dropout < 1.0:
+        bad("model.generator.dropout", "must be in [0, 1)")
+    dev = recipe.device
+    if not (dev in ("auto", "cpu", "cuda", "mps") or dev.startswith("cuda:")):
+        bad("device", f"expected auto, cpu, cuda or cuda:N, got {dev!r}")
+    _check_registries(recipe)
+
+
+def _check_registries(recipe: Recipe) -> None:
+    """Model names must exist in the registry (checked only once models are importable)."""
+    try:
+        from stylegen.models import registry
+    except ImportError:  # the models package is optional at this layer
+        return
+    for part in ("generator", "discriminator", "classifier"):
+        name = getattr(recipe.model, part).name
+        known = registry.names(part)
+        if known and name not in known:
+            raise _KeyError(f"model.{part}.name", f"unknown {part} {name!r} (known: {', '.join(known)})")
+
+
+def check_paths(recipe: Recipe) -> None:
+    """Raise RecipeError if a data source does not exist on this machine."""
+    for name, style in recipe.styles.items():
+        for i, s in enumerate(style.sources):
+            key = f"styles.{name}.sources[{i}]"
+            if s.path is not None and not recipe.resolve(s.path).exists():
+                raise RecipeError(f"{recipe.source_file}: {key}.path: no such file or folder: {recipe.resolve(s.path)}")
+            if s.root is not None and not recipe.resolve(s.root).is_dir():
+                raise RecipeError(f"{recipe.source_file}: {key}.root: no such folder: {recipe.resolve(s.root)}")
+            if s.glob is not None:
+                root = recipe.resolve(".")
+                if not root.is_dir():
+                    raise RecipeError(f"{recipe.source_file}: data_root: no such folder: {root}")
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def recipe_from_dict(data: dict, source: str = "<dict>", overrides: typing.Iterable[str] = ()) -> Recipe:
+    """Build and validate a Recipe from plain data (and dotted overrides)."""
+    import copy
+
+    data = copy.deepcopy(data) if data is not None else {}
+    if not isinstance(data, dict):
+        raise RecipeError(f"{source}: a recipe must be a YAML mapping, got {type(data).__name__}")
+    try:
+        for o in overrides:
+            apply_override(data, o)
+        recipe = _build(Recipe, data, "")
+        recipe.source_file = source
+        if not recipe.name:
+            recipe.name = Path(source).stem if source != "<dict>" else "recipe"
+        _check(recipe)
+    except _KeyError as e:
+        raise RecipeError(f"{source}: {e.key}: {e.message}") from None
+    return recipe
+
+
+def load_recipe(path: str | os.PathLike, overrides: typing.Iterable[str] = (), check_data: bool = True) -> Recipe:
+    """Load, override and validate a recipe file; with ``check_data`` also check its data paths exist."""
+    path = Path(path)
+    if not path.is_file():
+        raise RecipeError(f"{path}: no such recipe file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        where = getattr(e, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise RecipeError(f"{path}: not valid YAML{line}: {getattr(e, 'problem', e)}") from None
+    recipe = recipe_from_dict(data, str(path), overrides)
+    if check_data:
+        check_paths(recipe)
+    return recipe

@@ -1,0 +1,353 @@
+"""From a recipe's sources to training windows.
+
+    prepare(recipe) -> Corpus        read every item in parallel (or load the cache), count
+                                     every skipped file with its reason, split by piece
+    window_index(corpus, split, ..)  N-bar windows with a hop (the torch Dataset over them,
+                                     with train-only transposition, is in windows.py)
+
+The cache holds each style's pieces as compact note arrays (not rolls): rolls are rendered
+per window in ``__getitem__``, so a full corpus takes a few MB on disk and in memory.
+A style's cache file is keyed by a hash of its items (path, size, mtime), the roll spec
+and the reading settings; any change there reads that style again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import pickle
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from stylegen.config import Recipe
+from stylegen.data.midi import ONSET, PITCH, SkipFile, preload, read_muspy_item, read_score
+from stylegen.data.roll import RollSpec, in_range
+from stylegen.data.sources import Item, list_style
+
+CACHE_FORMAT = 1
+SPLITS = ("train", "val", "test")
+BAR_BEATS = 4  # a training window is window_bars bars of 4 beats each
+
+
+@dataclass
+class Piece:
+    key: str  # the item's identity (file path, or path#item for muspy book entries)
+    style: int  # index into Corpus.styles
+    notes: np.ndarray  # (N, 5) int32: onset, duration, pitch, velocity, track (steps, sorted by onset)
+    bars: np.ndarray  # (n_bars,) int64 steps where bars start
+    length: int  # steps
+    melody_track: int = -1  # track index of the melody when the file names one, else -1
+    title: str = ""
+    out_of_range: int = 0  # notes outside the roll's pitch range (kept here, left out of rolls)
+    split: str = "train"
+
+
+@dataclass
+class StyleReport:
+    style: str
+    found: int = 0
+    used: int = 0
+    skipped: Counter = field(default_factory=Counter)  # reason -> count
+    skipped_files: list[tuple[str, str]] = field(default_factory=list)  # (file, reason: detail)
+    beats: float = 0.0
+    notes: int = 0
+    out_of_range: int = 0
+    cache_file: str = ""
+    cache_hit: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class Corpus:
+    spec: RollSpec
+    styles: list[str]
+    pieces: list[Piece]
+    reports: dict[str, StyleReport]
+    cache_dir: Path
+
+    def split(self, name: str) -> list[Piece]:
+        return [p for p in self.pieces if p.split == name]
+
+
+# --------------------------------------------------------------------------- cache location
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("STYLEGEN_CACHE")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg).expanduser() / "stylegen"
+    return Path.home() / ".cache" / "stylegen"
+
+
+def cache_dir_for(recipe: Recipe) -> Path:
+    if recipe.data.cache_dir:
+        return Path(os.path.expandvars(os.path.expanduser(recipe.data.cache_dir)))
+    return default_cache_dir()
+
+
+def _cache_key(items: list[Item], spec: RollSpec, recipe: Recipe) -> str:
+    h = hashlib.sha256()
+    settings = {"format": CACHE_FORMAT, "spec": spec.to_dict(), "min_beats": recipe.data.min_beats,
+                "max_beats": recipe.data.max_beats}
+    h.update(json.dumps(settings, sort_keys=True).encode())
+    for st in sorted(it.stat() for it in items):
+        h.update(repr(st).encode())
+    return h.hexdigest()[:20]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_one(args) -> tuple[str, dict | None, str | None]:
+    """Worker: read one item; returns (key, piece fields, None) or (key, None, 'reason: detail')."""
+    item, resolution, lowest, n_pitches, min_beats, max_beats = args
+    try:
+        if item.dataset is not None:
+            score = read_muspy_item(item.dataset[0], item.dataset[1], item.ref, resolution)
+        else:
+            score = read_score(item.path, resolution)
+        beats = score.length / resolution
+        if beats < min_beats:
+            raise SkipFile("too short", f"{beats:.0f} beats < min_beats {min_beats}")
+        if beats > max_beats:
+            raise SkipFile("too long", f"{beats:.0f} beats > max_beats {max_beats}")
+        spec = RollSpec(resolution, lowest, n_pitches)
+        out = int((~in_range(score.notes, spec)).sum())
+        if out == len(score.notes):
+            raise SkipFile("no notes in pitch range", f"all {out} notes outside {lowest}..{lowest + n_pitches - 1}")
+        mel = score.melody_track
+        return item.key, {
+            "notes": score.notes, "bars": score.bar_starts(), "length": int(score.length),
+            "melody_track": -1 if mel is None else mel, "title": score.title, "out_of_range": out,
+        }, None
+    except SkipFile as e:
+        return item.key, None, f"{e.reason}\t{e.detail}"
+    except MemoryError:
+        return item.key, None, "too large\tout of memory while reading"
+    except Exception as e:  # a reader bug must not stop the run: counted, with its message
+        return item.key, None, f"unreadable\t{type(e).__name__}: {e}"[:200]
+
+
+def _mp_context():
+    methods = mp.get_all_start_methods()
+    return mp.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _read_items(items: list[Item], recipe: Recipe, spec: RollSpec, progress: Callable | None) -> list:
+    args = [(it, spec.resolution, spec.lowest_pitch, spec.n_pitches, recipe.data.min_beats, recipe.data.max_beats)
+            for it in items]
+    workers = recipe.data.workers or (os.cpu_count() or 1)
+    workers = max(1, min(workers, len(items)))
+    results = []
+    if workers == 1 or len(items) < 16:
+        for a in args:
+            results.append(_read_one(a))
+            if progress:
+                progress(1)
+        return results
+    chunk = max(1, min(16, len(items) // (workers * 8)))
+    preload()  # workers fork with muspy already imported
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as ex:
+        for r in ex.map(_read_one, args, chunksize=chunk):
+            results.append(r)
+            if progress:
+                progress(1)
+    return results
+
+
+def _atomic_pickle(obj, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _load_cache(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    try:
+        with open(path, "rb") as f:
+            data = pickle.load(f)
+        return data if isinstance(data, dict) and data.get("format") == CACHE_FORMAT else None
+    except Exception:  # a damaged cache file is read again, not trusted
+        return None
+
+
+def _fill_report(report: StyleReport, data: dict, spec: RollSpec) -> None:
+    for key, why in data["skipped"]:
+        reason, _, detail = why.partition("\t")
+        report.skipped[reason] += 1
+        report.skipped_files.append((key, f"{reason}: {detail}" if detail else reason))
+    report.used = len(data["pieces"])
+    report.beats = sum(p["length"] for p in data["pieces"]) / spec.resolution
+    report.notes = sum(len(p["notes"]) for p in data["pieces"])
+    report.out_of_range = sum(p["out_of_range"] for p in data["pieces"])
+
+
+def load_styles(recipe: Recipe, spec: RollSpec, progress: Callable | None = None,
+                use_cache: bool = True) -> dict[str, tuple[list[dict], StyleReport]]:
+    """Pieces (as dicts) and a report per style; styles whose cache is valid are not read.
+
+    Every item of the styles to read goes through one pool of worker processes.
+    """
+    t0 = time.perf_counter()
+    found: dict[str, list[Item]] = {s: list_style(recipe, s) for s in recipe.style_names}
+    out: dict[str, tuple[list[dict], StyleReport]] = {}
+    to_read: dict[str, Path] = {}
+    for style, items in found.items():
+        report = StyleReport(style=style, found=len(items))
+        cache = cache_dir_for(recipe) / f"{recipe.name}-{style}-{_cache_key(items, spec, recipe)}.pkl"
+        report.cache_file = str(cache)
+        data = _load_cache(cache) if use_cache else None
+        if data is None:
+            to_read[style] = cache
+            out[style] = ([], report)
+        else:
+            report.cache_hit = True
+            _fill_report(report, data, spec)
+            report.seconds = time.perf_counter() - t0
+            out[style] = (data["pieces"], report)
+    if to_read:
+        items = [it for s in to_read for it in found[s]]
+        bar = progress(len(items), ", ".join(to_read)) if progress else None
+        results = _read_items(items, recipe, spec, bar.update if bar else None)
+        if bar:
+            bar.close()
+        by_key = {}
+        for it, r in zip(items, results):
+            by_key.setdefault(it.style, []).append(r)
+        for style, cache in to_read.items():
+            pieces, skipped = [], []
+            for key, piece, why in sorted(by_key.get(style, []), key=lambda r: r[0]):
+                if piece is None:
+                    skipped.append((key, why))
+                else:
+                    piece["key"] = key
+                    pieces.append(piece)
+            data = {"format": CACHE_FORMAT, "pieces": pieces, "skipped": skipped}
+            report = out[style][1]
+            if use_cache:
+                try:
+                    _atomic_pickle(data, cache)
+                except OSError as e:
+                    report.cache_file = f"(not written: {e.strerror})"
+            _fill_report(report, data, spec)
+            report.seconds = time.perf_counter() - t0
+            out[style] = (pieces, report)
+    return out
+
+
+# --------------------------------------------------------------------------- splitting
+
+
+def split_keys(keys: list[str], seed: int, val_fraction: float, test_fraction: float) -> dict[str, str]:
+    """Assign each piece to train/val/test, deterministically from the seed.
+
+    Pieces are ranked by a hash of (seed, key) and the first ones go to val, then test, so
+    adding a file moves no other piece between splits unless the counts change.  With two
+    or more pieces and a fraction above zero, that split gets at least one piece.
+    """
+    def h(k: str) -> int:
+        return int.from_bytes(hashlib.sha256(f"{seed}:{k}".encode()).digest()[:8], "big")
+
+    ranked = sorted(keys, key=lambda k: (h(k), k))
+    n = len(ranked)
+    n_val = round(n * val_fraction)
+    n_test = round(n * test_fraction)
+    if n >= 2 and val_fraction > 0:
+        n_val = max(1, n_val)
+    if n >= 3 and test_fraction > 0:
+        n_test = max(1, n_test)
+    n_val = min(n_val, max(0, n - 1))
+    n_test = min(n_test, max(0, n - 1 - n_val))
+    out = {}
+    for i, k in enumerate(ranked):
+        out[k] = "val" if i < n_val else "test" if i < n_val + n_test else "train"
+    return out
+
+
+def _split_name(key: str, recipe: Recipe) -> str:
+    """The part of a key that names the piece independent of where the data folder lives."""
+    root = str(recipe.resolve(".").absolute())
+    return key[len(root):].lstrip("/") if key.startswith(root) else key
+
+
+def prepare(recipe: Recipe, progress: bool = False, use_cache: bool = True) -> Corpus:
+    """Read (or load from cache) every style of the recipe and split its pieces."""
+    spec = RollSpec.from_config(recipe.roll)
+    factory = None
+    if progress:
+        from tqdm import tqdm
+
+        def factory(total, styles):
+            return tqdm(total=total, desc=f"reading {styles}", unit="file", leave=False, dynamic_ncols=True)
+
+    pieces: list[Piece] = []
+    reports = {}
+    loaded = load_styles(recipe, spec, factory, use_cache=use_cache)
+    for si, style in enumerate(recipe.style_names):
+        raw, report = loaded[style]
+        reports[style] = report
+        splits = split_keys([_split_name(p["key"], recipe) for p in raw], recipe.seed,
+                            recipe.data.val_fraction, recipe.data.test_fraction)
+        for p in raw:
+            pieces.append(Piece(key=p["key"], style=si, notes=p["notes"], bars=p["bars"], length=p["length"],
+                                melody_track=p["melody_track"], title=p["title"], out_of_range=p["out_of_range"],
+                                split=splits[_split_name(p["key"], recipe)]))
+    return Corpus(spec=spec, styles=recipe.style_names, pieces=pieces, reports=reports,
+                  cache_dir=cache_dir_for(recipe))
+
+
+# --------------------------------------------------------------------------- windows
+
+
+def window_steps(recipe_or_bars, resolution: int | None = None) -> int:
+    """T, the length of a training window in steps: window_bars bars of 4 beats."""
+    if isinstance(recipe_or_bars, int):
+        return recipe_or_bars * BAR_BEATS * resolution
+    return recipe_or_bars.data.window_bars * BAR_BEATS * recipe_or_bars.roll.resolution
+
+
+def window_starts(piece: Piece, window: int, hop_bars: int) -> np.ndarray:
+    """Window starts: every ``hop_bars``-th bar line at which a window of ``window`` steps
+    holds at least one note onset."""
+    starts = piece.bars[::hop_bars]
+    starts = starts[starts < piece.length]
+    onsets = piece.notes[:, ONSET]
+    has = np.searchsorted(onsets, starts + window, side="left") > np.searchsorted(onsets, starts, side="left")
+    return starts[has]
+
+
+def window_index(corpus: Corpus, split: str, window: int, hop_bars: int) -> np.ndarray:
+    """All windows of a split: (n_windows, 2) int64 rows of (piece index, start step)."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}")
+    rows = []
+    for pid, piece in enumerate(corpus.pieces):
+        if piece.split == split:
+            starts = window_starts(piece, window, hop_bars)
+            rows.append(np.stack([np.full(len(starts), pid, dtype=np.int64), starts.astype(np.int64)], axis=1))
+    return np.concatenate(rows) if rows else np.zeros((0, 2), np.int64)
+
+
+def style_counts(corpus: Corpus, index: np.ndarray) -> list[int]:
+    """Windows per style for a window index."""
+    styles = np.array([corpus.pieces[p].style for p in index[:, 0]], dtype=np.int64)
+    return np.bincount(styles, minlength=len(corpus.styles)).tolist()

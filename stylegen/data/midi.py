@@ -1,0 +1,361 @@
+"""MIDI in and out.  The only module in stylegen that calls muspy.
+
+A MIDI file becomes a :class:`Score`: every note on a beat grid of ``resolution`` steps
+per beat (by MIDI ticks, so tempo does not matter), plus what is needed to write the
+piece back faithfully: tempo map, time signatures, key signatures, track names and
+programs, which track carries the melody, and the drum notes (kept apart: they never
+enter a piano-roll).
+
+    read_score(path, resolution) -> Score          write_score(score, path)
+    music_to_score(music, resolution) -> Score     score_to_music(score) -> muspy.Music
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from stylegen.errors import StylegenError
+
+# Columns of Score.notes, an (N, 5) int32 array.
+ONSET, DURATION, PITCH, VELOCITY, TRACK = range(5)
+NOTE_COLUMNS = ("onset", "duration", "pitch", "velocity", "track")
+
+MELODY_NAMES = re.compile(r"melod|vocal|voice|lead|singer|tune", re.IGNORECASE)
+
+
+class SkipFile(StylegenError):
+    """A file that cannot be used; ``reason`` is a short category counted by the data report."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class TrackInfo:
+    name: str
+    program: int
+    is_melody: bool = False
+
+
+@dataclass
+class Score:
+    """A piece on a beat grid.  All times are in grid steps (``resolution`` per beat)."""
+
+    resolution: int
+    notes: np.ndarray  # (N, 5) int32: onset, duration, pitch, velocity, track; sorted by onset, pitch
+    tracks: list[TrackInfo]
+    length: int  # steps, end of the last note (or of the file's last event)
+    tempos: list[tuple[int, float]] = field(default_factory=list)  # (step, quarter notes per minute)
+    time_signatures: list[tuple[int, int, int]] = field(default_factory=list)  # (step, numerator, denominator)
+    key_signatures: list[tuple[int, int, str]] = field(default_factory=list)  # (step, root 0-11, "major"/"minor")
+    drums: np.ndarray = field(default_factory=lambda: np.zeros((0, 5), np.int32))  # like notes; track = drum track
+    drum_tracks: list[TrackInfo] = field(default_factory=list)
+    title: str = ""
+
+    @property
+    def n_beats(self) -> float:
+        return self.length / self.resolution
+
+    @property
+    def melody_track(self) -> int | None:
+        """Index of the track that carries the melody, when the file names one."""
+        for i, t in enumerate(self.tracks):
+            if t.is_melody:
+                return i
+        return None
+
+    def with_notes(self, notes: np.ndarray, tracks: list[TrackInfo] | None = None) -> "Score":
+        """A copy with other notes (same tempo map, meter, keys, drums)."""
+        notes = sort_notes(np.asarray(notes, dtype=np.int32).reshape(-1, 5))
+        return replace(self, notes=notes, tracks=list(self.tracks if tracks is None else tracks))
+
+    # ---------------------------------------------------------------- bars
+
+    def trusted_time_signatures(self) -> list[tuple[int, int, int]]:
+        """Time signatures that look real; [] when any looks bogus (pop909's 1/4, say)."""
+        sigs = sorted(set(self.time_signatures))
+        for _, num, den in sigs:
+            if num < 2 or den not in (1, 2, 4, 8, 16, 32):
+                return []
+        # several signatures at the same step: keep the last one written
+        by_step: dict[int, tuple[int, int, int]] = {}
+        for s in sorted(self.time_signatures, key=lambda t: t[0]):
+            by_step[s[0]] = s
+        return [by_step[k] for k in sorted(by_step)]
+
+    def bar_starts(self) -> np.ndarray:
+        """Steps at which bars begin, from the time signatures where they are trustworthy,
+        else from a 4-beat grid starting at step 0.  Shape (n_bars,), int64."""
+        sigs = self.trusted_time_signatures()
+        if not sigs or sigs[0][0] > 0:
+            sigs = [(0, 4, 4)] + sigs if sigs else [(0, 4, 4)]
+        end = max(self.length, 1)
+        starts: list[int] = []
+        for i, (step, num, den) in enumerate(sigs):
+            nxt = sigs[i + 1][0] if i + 1 < len(sigs) else end
+            bar = max(1, round(num * 4 / den * self.resolution))
+            starts.extend(range(step, max(nxt, step + 1), bar))
+        arr = np.array(sorted(set(s for s in starts if s < end)), dtype=np.int64)
+        return arr if len(arr) else np.zeros(1, np.int64)
+
+
+def sort_notes(notes: np.ndarray) -> np.ndarray:
+    if len(notes) == 0:
+        return notes.reshape(0, 5).astype(np.int32)
+    order = np.lexsort((notes[:, TRACK], notes[:, PITCH], notes[:, ONSET]))
+    return np.ascontiguousarray(notes[order], dtype=np.int32)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_music(path: Path):
+    import muspy
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(14)
+    except OSError as e:
+        raise SkipFile("unreadable", e.strerror or str(e)) from None
+    if len(head) == 0:
+        raise SkipFile("empty file")
+    if head[:4] != b"MThd":
+        raise SkipFile("not a MIDI file", "no MThd header")
+    if len(head) >= 14:
+        fmt = int.from_bytes(head[8:10], "big")
+        division = int.from_bytes(head[12:14], "big")
+        if fmt == 2:
+            raise SkipFile("type-2 MIDI", "independent sequences are not supported")
+        if division == 0:
+            raise SkipFile("zero ticks per beat")
+        if division & 0x8000:
+            raise SkipFile("SMPTE timing", "frame-based time division is not supported")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return muspy.read_midi(path)
+    except Exception as e:  # muspy/mido raise many types for a corrupt file
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SkipFile("corrupt MIDI", msg[:120]) from None
+
+
+def preload() -> None:
+    """Import muspy (and music21) now: worker processes forked afterwards start warm."""
+    import muspy  # noqa: F401
+
+
+def read_music(path: str | Path):
+    """Read a MIDI file as ``muspy.Music`` (raises SkipFile with a reason when it cannot)."""
+    return _read_music(Path(path))
+
+
+def music_to_score(music, resolution: int, title: str = "", copy: bool = True) -> Score:
+    """Put a ``muspy.Music`` on a grid of ``resolution`` steps per beat.
+
+    With ``copy=False`` the Music object is re-timed in place (faster; for objects we own)."""
+    import muspy
+
+    if music.resolution <= 0:
+        raise SkipFile("zero ticks per beat")
+    music = muspy.adjust_resolution(music.deepcopy() if copy else music, resolution)
+
+    rows: list[tuple[int, int, int, int, int]] = []
+    drums: list[tuple[int, int, int, int, int]] = []
+    tracks: list[TrackInfo] = []
+    drum_tracks: list[TrackInfo] = []
+    end = 0
+    for track in music.tracks:
+        if not track.notes:
+            continue
+        info = TrackInfo(name=(track.name or "").strip(), program=int(track.program or 0))
+        target, index = (drums, len(drum_tracks)) if track.is_drum else (rows, len(tracks))
+        (drum_tracks if track.is_drum else tracks).append(info)
+        for n in track.notes:
+            # a note shorter than a step still sounds: give it one step
+            dur = max(1, int(n.duration))
+            onset = max(0, int(n.time))
+            vel = int(n.velocity) if n.velocity is not None else 64
+            target.append((onset, dur, int(n.pitch), min(127, max(1, vel)), index))
+            end = max(end, onset + dur)
+    melody = [i for i, t in enumerate(tracks) if MELODY_NAMES.search(t.name)]
+    if melody:
+        tracks[melody[0]].is_melody = True
+
+    tempos = [(int(t.time), float(t.qpm)) for t in music.tempos if t.qpm and t.qpm > 0]
+    sigs = [(int(t.time), int(t.numerator), int(t.denominator)) for t in music.time_signatures]
+    keys = [
+        (int(k.time), int(k.root) % 12 if k.root is not None else 0, k.mode or "major")
+        for k in music.key_signatures
+    ]
+    return Score(
+        resolution=resolution,
+        notes=sort_notes(np.array(rows, dtype=np.int32).reshape(-1, 5)),
+        tracks=tracks,
+        length=end,
+        tempos=sorted(tempos),
+        time_signatures=sorted(sigs),
+        key_signatures=sorted(keys),
+        drums=sort_notes(np.array(drums, dtype=np.int32).reshape(-1, 5)),
+        drum_tracks=drum_tracks,
+        title=title or (music.metadata.title if music.metadata and music.metadata.title else ""),
+    )
+
+
+def read_score(path: str | Path, resolution: int) -> Score:
+    """Read a MIDI file onto the grid.  Raises SkipFile(reason) for files that cannot be used
+    (not MIDI, corrupt, type 2, zero ticks per beat, no notes, drums only)."""
+    path = Path(path)
+    score = music_to_score(_read_music(path), resolution, title=path.stem, copy=False)
+    if len(score.notes) == 0:
+        raise SkipFile("drums only" if len(score.drums) else "no notes")
+    return score
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def score_to_music(score: Score, include_drums: bool = True):
+    """A ``muspy.Music`` at the score's resolution with its tempo map, meter and keys."""
+    import muspy
+
+    tracks = []
+    for i, info in enumerate(score.tracks):
+        sel = score.notes[score.notes[:, TRACK] == i]
+        notes = [
+            muspy.Note(time=int(r[ONSET]), pitch=int(r[PITCH]), duration=int(r[DURATION]), velocity=int(r[VELOCITY]))
+            for r in sel
+        ]
+        tracks.append(muspy.Track(program=info.program, is_drum=False, name=info.name or None, notes=notes))
+    if include_drums:
+        for i, info in enumerate(score.drum_tracks):
+            sel = score.drums[score.drums[:, TRACK] == i]
+            notes = [
+                muspy.Note(time=int(r[ONSET]), pitch=int(r[PITCH]), duration=int(r[DURATION]), velocity=int(r[VELOCITY]))
+                for r in sel
+            ]
+            tracks.append(muspy.Track(program=info.program, is_drum=True, name=info.name or None, notes=notes))
+    return muspy.Music(
+        metadata=muspy.Metadata(title=score.title or None, source_format="midi"),
+        resolution=score.resolution,
+        tempos=[muspy.Tempo(time=t, qpm=q) for t, q in score.tempos],
+        time_signatures=[muspy.TimeSignature(time=t, numerator=n, denominator=d) for t, n, d in score.time_signatures],
+        key_signatures=[muspy.KeySignature(time=t, root=r, mode=m) for t, r, m in score.key_signatures],
+        tracks=tracks,
+    )
+
+
+def write_music(music, path: str | Path) -> None:
+    """Write a ``muspy.Music`` as a MIDI file, atomically (a temp file renamed into place)."""
+    import os
+    import tempfile
+
+    import muspy
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".mid", dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            muspy.write_midi(tmp, music)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_score(score: Score, path: str | Path, include_drums: bool = True) -> None:
+    """Write a Score as a MIDI file (atomically)."""
+    write_music(score_to_music(score, include_drums=include_drums), path)
+
+
+def load_music(music_or_path, resolution: int) -> Score:
+    """A Score from a path or from a ``muspy.Music`` (the API accepts either)."""
+    import muspy
+
+    if isinstance(music_or_path, muspy.Music):
+        score = music_to_score(music_or_path, resolution)
+        if len(score.notes) == 0:
+            raise StylegenError("the piece has no (non-drum) notes")
+        return score
+    path = Path(music_or_path)
+    if not path.exists():
+        raise StylegenError(f"{path}: no such file")
+    try:
+        return read_score(path, resolution)
+    except SkipFile as e:
+        raise StylegenError(f"{path}: {e}") from None
+
+
+_DATASETS: dict[tuple[str, str], object] = {}
+
+
+def open_muspy_dataset(name: str, root: str | Path):
+    """A muspy dataset by class name over a local root; never downloads.
+
+    muspy marks a complete local copy with a ``.muspy.success`` file in the root (written
+    by its own download); a root without it is reported, not fetched.
+    """
+    import muspy
+    import muspy.datasets as mds
+
+    key = (name, str(root))
+    if key in _DATASETS:
+        return _DATASETS[key]
+    cls = getattr(mds, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, muspy.RemoteFolderDataset)):
+        known = sorted(
+            n for n in dir(mds)
+            if isinstance(getattr(mds, n), type) and issubclass(getattr(mds, n), muspy.RemoteFolderDataset)
+            and getattr(mds, n) is not muspy.RemoteFolderDataset and not n.startswith(("Remote", "ABC"))
+        )
+        raise StylegenError(f"unknown muspy dataset {name!r} (known: {', '.join(known)})")
+    root = Path(root)
+    if not (root / ".muspy.success").is_file():
+        raise StylegenError(
+            f"{root}: no local copy of muspy's {name} (download it with muspy.{name}(root, download_and_extract=True))"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            ds = cls(root, download_and_extract=False, convert=False, use_converted=False, verbose=False)
+        except Exception as e:  # muspy raises ValueError("Nothing found...") and others
+            raise StylegenError(f"{root}: cannot open muspy's {name}: {e}") from None
+    _DATASETS[key] = ds
+    return ds
+
+
+def muspy_dataset_items(name: str, root: str | Path) -> list:
+    """The items of a local muspy dataset: file paths, or (path, start, end) for ABC books."""
+    return list(open_muspy_dataset(name, root)._filenames)
+
+
+def item_file(ref) -> Path:
+    """The file behind a muspy dataset item (for cache keys and messages)."""
+    return Path(ref[0] if isinstance(ref, (tuple, list)) else ref)
+
+
+def read_muspy_item(name: str, root: str | Path, ref, resolution: int) -> Score:
+    """Read one item of a muspy dataset onto the grid (SkipFile when it cannot be used)."""
+    ds = open_muspy_dataset(name, root)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            music = ds._factory(ref)
+    except Exception as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SkipFile("corrupt file", msg[:120]) from None
+    if music is None:
+        raise SkipFile("corrupt file", "muspy returned nothing")
+    score = music_to_score(music, resolution, title=item_file(ref).stem, copy=False)
+    if len(score.notes) == 0:
+        raise SkipFile("drums only" if len(score.drums) else "no notes")
+    return score

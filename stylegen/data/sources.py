@@ -1,0 +1,77 @@
+"""Data sources: a recipe's folders, globs and muspy datasets -> a list of items per style.
+
+An :class:`Item` is one piece to read: a MIDI file, or one entry of a local muspy dataset.
+Listing is cheap (no file is parsed here); reading happens in ``dataset.py``'s workers.
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from stylegen.config import Recipe, SourceConfig
+from stylegen.data.midi import item_file, muspy_dataset_items
+from stylegen.errors import StylegenError
+
+MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".smf")
+
+
+@dataclass(frozen=True)
+class Item:
+    style: str
+    path: str  # the file (absolute); for muspy items, the file behind the item
+    ref: str | tuple | None = None  # muspy dataset item reference (None for plain files)
+    dataset: tuple[str, str] | None = None  # (muspy class name, root) for muspy items
+
+    @property
+    def key(self) -> str:
+        """A stable identity for splitting and caching."""
+        return self.path if self.ref is None or not isinstance(self.ref, tuple) else f"{self.path}#{self.ref[1:]}"
+
+    def stat(self) -> tuple[str, int, int]:
+        try:
+            st = os.stat(self.path)
+            return (self.key, st.st_size, st.st_mtime_ns)
+        except OSError:
+            return (self.key, -1, -1)
+
+
+def _is_midi(p: Path) -> bool:
+    return p.suffix.lower() in MIDI_SUFFIXES and not p.name.startswith(".")
+
+
+def list_source(recipe: Recipe, style: str, source: SourceConfig) -> list[Item]:
+    """The items one source provides, sorted by path."""
+    if source.path is not None:
+        p = recipe.resolve(source.path)
+        if p.is_file():
+            return [Item(style, str(p.absolute()))]
+        if p.is_dir():
+            files = sorted(f for f in p.rglob("*") if f.is_file() and _is_midi(f))
+            return [Item(style, str(f.absolute())) for f in files]
+        raise StylegenError(f"{recipe.source_file}: styles.{style}: no such file or folder: {p}")
+    if source.glob is not None:
+        pattern = str(recipe.resolve(source.glob))
+        files = sorted(Path(f) for f in globlib.glob(pattern, recursive=True))
+        return [Item(style, str(f.absolute())) for f in files if f.is_file()]
+    root = recipe.resolve(source.root)
+    refs = muspy_dataset_items(source.muspy, root)
+    out = []
+    for ref in refs:
+        ref = tuple(str(x) if isinstance(x, Path) else x for x in ref) if isinstance(ref, (tuple, list)) else str(ref)
+        out.append(Item(style, str(item_file(ref).absolute()), ref=ref, dataset=(source.muspy, str(root))))
+    return out
+
+
+def list_style(recipe: Recipe, style: str) -> list[Item]:
+    """All items of a style, each once (a file named by two sources counts once)."""
+    seen: set[str] = set()
+    items: list[Item] = []
+    for source in recipe.styles[style].sources:
+        for item in list_source(recipe, style, source):
+            if item.key not in seen:
+                seen.add(item.key)
+                items.append(item)
+    return items
