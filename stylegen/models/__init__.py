@@ -1,0 +1,13 @@
+"""Neural networks only: plain nn.Modules, no I/O, no optimisers.
+
+Importing this package registers every model in ``registry``.
+"""
+
+import importlib
+
+for _m in ("generator", "discriminator", "classifier"):
+    try:
+        importlib.import_module(f"stylegen.models.{_m}")
+    except ModuleNotFoundError as e:  # a module not written yet
+        if e.name != f"stylegen.models.{_m}":
+            raise

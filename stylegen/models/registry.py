@@ -1,0 +1,49 @@
+"""Small registries: components are chosen by name in a recipe (``model.generator.name``).
+
+    @register("generator", "lstm")
+    class LSTMGenerator(nn.Module): ...
+
+    build("generator", "lstm", **kwargs)
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+KINDS = ("generator", "discriminator", "classifier")
+_REGISTRY: dict[str, dict[str, Callable]] = {k: {} for k in KINDS}
+
+
+def register(kind: str, name: str) -> Callable:
+    if kind not in _REGISTRY:
+        raise ValueError(f"unknown component kind {kind!r}")
+
+    def deco(obj):
+        if name in _REGISTRY[kind]:
+            raise ValueError(f"{kind} {name!r} is registered twice")
+        _REGISTRY[kind][name] = obj
+        return obj
+
+    return deco
+
+
+def _load_all() -> None:
+    # importing the modules registers their classes
+    import stylegen.models  # noqa: F401
+
+
+def names(kind: str) -> list[str]:
+    _load_all()
+    return sorted(_REGISTRY[kind])
+
+
+def get(kind: str, name: str) -> Callable:
+    _load_all()
+    try:
+        return _REGISTRY[kind][name]
+    except KeyError:
+        raise KeyError(f"unknown {kind} {name!r} (known: {', '.join(sorted(_REGISTRY[kind]))})") from None
+
+
+def build(kind: str, name: str, **kwargs):
+    return get(kind, name)(**kwargs)
