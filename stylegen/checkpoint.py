@@ -1,0 +1,85 @@
+"""Self-describing checkpoints, written atomically.  Shared by training and inference.
+
+A checkpoint is one ``torch.save`` file holding a dict:
+
+    format        CHECKPOINT_FORMAT (an int; bumped when the layout changes)
+    kind          "gan" (generator [+ discriminator, optimisers]) or "classifier"
+    version       the stylegen version that wrote it
+    recipe        the full recipe as plain data (Recipe.to_dict())
+    spec          the piano-roll spec (RollSpec.to_dict())
+    styles        the style vocabulary, in label order
+    models        {name: state_dict}    e.g. {"generator": ..., "discriminator": ...}
+    model_config  {name: kwargs}        what rebuilds each model through the registry
+    ... anything else the writer adds (step, optimiser and RNG states, metrics).
+
+Loading checks ``format`` and ``kind`` and gives one clear error otherwise, never a
+shape crash deep inside ``load_state_dict``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stylegen import __version__
+from stylegen.errors import StylegenError
+
+CHECKPOINT_FORMAT = 1
+
+
+def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
+    """Write ``payload`` (plus format and version) to ``path`` via a temp file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"format": CHECKPOINT_FORMAT, "version": __version__, **payload}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(data, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, kind: str | None = None, map_location: str | torch.device = "cpu") -> dict:
+    """Read a checkpoint and check it is one of ours (and of ``kind`` when given)."""
+    path = Path(path)
+    if not path.is_file():
+        raise StylegenError(f"{path}: no such checkpoint")
+    try:
+        data = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as e:
+        raise StylegenError(f"{path}: not a readable checkpoint ({type(e).__name__}: {str(e)[:100]})") from None
+    if not isinstance(data, dict) or "format" not in data or "kind" not in data:
+        raise StylegenError(f"{path}: not a stylegen checkpoint")
+    if data["format"] != CHECKPOINT_FORMAT:
+        raise StylegenError(
+            f"{path}: checkpoint format {data['format']} (written by stylegen {data.get('version', '?')}); "
+            f"this stylegen {__version__} reads format {CHECKPOINT_FORMAT}"
+        )
+    if kind is not None and data["kind"] != kind:
+        raise StylegenError(f"{path}: a {data['kind']} checkpoint, expected a {kind} checkpoint")
+    for key in ("spec", "styles", "models", "model_config"):
+        if key not in data:
+            raise StylegenError(f"{path}: checkpoint lacks {key!r}")
+    return data
+
+
+def build_model(ckpt: dict, name: str, kind: str | None = None, strict: bool = True) -> torch.nn.Module:
+    """Rebuild model ``name`` of a loaded checkpoint through the registry and load its weights."""
+    from stylegen.models import registry
+
+    cfg = dict(ckpt["model_config"][name])
+    arch = cfg.pop("name")
+    model = registry.build(kind or name, arch, **cfg)
+    try:
+        model.load_state_dict(ckpt["models"][name], strict=strict)
+    except RuntimeError as e:
+        raise StylegenError(f"checkpoint's {name} does not match its own config: {str(e)[:200]}") from None
+    return model
