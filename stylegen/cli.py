@@ -17,10 +17,12 @@ from stylegen.errors import StylegenError
 # name -> module under stylegen.commands (imported lazily so `stylegen --help` is fast)
 COMMANDS = {
     "data": "stylegen.commands.data",
+    "train": "stylegen.commands.train",
 }
 
 HELP = {
     "data": "read a recipe's data: count files, skip reasons, splits and windows; fill the cache",
+    "train": "train the style-conditioned LSTM-GAN of a recipe (TensorBoard logs and checkpoints under runs/)",
 }
 
 

@@ -117,6 +117,7 @@ class LossConfig:
     identity_weight: float = 5.0
     feature_matching_weight: float = 0.0
     onset_pos_weight: float = 4.0  # BCE positive weight: notes are sparse in a roll
+    compose_fraction: float = 0.25  # share of each batch with empty content (trains `generate`)
 
 
 @dataclass
@@ -148,8 +149,7 @@ class LoggingConfig:
 
 @dataclass
 class CheckpointConfig:
-    dir: str = "runs"  # checkpoints go to <dir>/<recipe>/<run>/checkpoints
-    every: int = 1000
+    every: int = 1000  # checkpoints go to <logging.dir>/<recipe name>/<run>/checkpoints
     keep_last_n: int = 3
     best_metric: str = "val/score"
     best_mode: Literal["max", "min"] = "max"
@@ -397,6 +397,11 @@ def _check(recipe: Recipe) -> None:
     for k in ("every", "keep_last_n"):
         if getattr(recipe.checkpoint, k) < 1:
             bad(f"checkpoint.{k}", "must be at least 1")
+    if not 0.0 <= recipe.loss.compose_fraction <= 1.0:
+        bad("loss.compose_fraction", "must be in [0, 1]")
+    for k in ("adversarial_weight", "style_weight", "cycle_weight", "identity_weight", "feature_matching_weight"):
+        if getattr(recipe.loss, k) < 0:
+            bad(f"loss.{k}", "must be >= 0")
     if recipe.logging.every < 1:
         bad("logging.every", "must be at least 1")
     g = recipe.model.generator
