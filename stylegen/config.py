@@ -95,10 +95,26 @@ class DiscriminatorConfig:
 
 @dataclass
 class ClassifierConfig:
+    """The style classifier that judges transfer strength (models/classifier.py)."""
+
     name: str = "cnn"
-    channels: int = 32
-    input_noise: float = 0.1
+    channels: int = 16  # C: the conv blocks have C, 2C, 4C channels
+    input_noise: float = 0.1  # std of Gaussian noise on its inputs in training (sigma_C)
     dropout: float = 0.3
+    pitch_bins: int = 7  # register bands the head keeps apart
+
+
+@dataclass
+class ClassifierTrainingConfig:
+    """How ``stylegen classifier`` trains the judge (on real windows only)."""
+
+    steps: int = 2000
+    batch_size: int = 64
+    lr: float = 2e-3  # AdamW, cosine decay to 5% after a 100-step warm-up
+    weight_decay: float = 1e-4
+    label_smoothing: float = 0.0
+    balance_styles: bool = True  # draw each style equally often (styles have unequal window counts)
+    eval_every: int = 500  # steps between validation passes (and at the end)
 
 
 @dataclass
@@ -168,6 +184,7 @@ class Recipe:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    classifier_training: ClassifierTrainingConfig = field(default_factory=ClassifierTrainingConfig)
     seed: int = 0
     device: str = "auto"  # "auto" (CUDA if present, else CPU), "cpu", "cuda", "cuda:1", ...
 
@@ -404,6 +421,25 @@ def _check(recipe: Recipe) -> None:
             bad(f"loss.{k}", "must be >= 0")
     if recipe.logging.every < 1:
         bad("logging.every", "must be at least 1")
+    c = recipe.model.classifier
+    if c.channels < 1:
+        bad("model.classifier.channels", "must be at least 1")
+    if c.pitch_bins < 1 or 4 * c.pitch_bins > recipe.roll.n_pitches:
+        bad("model.classifier.pitch_bins", f"must be 1..{recipe.roll.n_pitches // 4} (n_pitches / 4)")
+    if c.input_noise < 0:
+        bad("model.classifier.input_noise", "must be >= 0")
+    if not 0.0 <= c.dropout < 1.0:
+        bad("model.classifier.dropout", "must be in [0, 1)")
+    ct = recipe.classifier_training
+    for k in ("steps", "batch_size", "eval_every"):
+        if getattr(ct, k) < 1:
+            bad(f"classifier_training.{k}", "must be at least 1")
+    if ct.lr <= 0:
+        bad("classifier_training.lr", "must be positive")
+    if ct.weight_decay < 0:
+        bad("classifier_training.weight_decay", "must be >= 0")
+    if not 0.0 <= ct.label_smoothing < 1.0:
+        bad("classifier_training.label_smoothing", "must be in [0, 1)")
     g = recipe.model.generator
     for k in ("hidden_size", "num_layers", "style_dim", "content_dim"):
         if getattr(g, k) < 1:
