@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -236,6 +237,9 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
 def _convert(value: Any, tp: Any, key: str) -> Any:
     """Convert plain YAML data ``value`` into type ``tp``; raise ValueError naming ``key``."""
     origin = typing.get_origin(tp)
@@ -293,6 +297,8 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
     if tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
+        if isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
+            return float(value)  # "1e-4": YAML 1.1 (PyYAML) reads it as a string
         fail()
     if tp is str:
         if isinstance(value, str):
