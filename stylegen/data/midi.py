@@ -25,7 +25,7 @@ from stylegen.errors import StylegenError
 ONSET, DURATION, PITCH, VELOCITY, TRACK = range(5)
 NOTE_COLUMNS = ("onset", "duration", "pitch", "velocity", "track")
 
-MELODY_NAMES = re.compile(r"melod|vocal|voice|lead|singer|tune", re.IGNORECASE)
+MELODY_NAMES = re.compile(r"melod|vocal|voice|lead|singer|tune|soprano", re.IGNORECASE)
 
 
 class SkipFile(StylegenError):
@@ -101,7 +101,9 @@ class Score:
         for i, (step, num, den) in enumerate(sigs):
             nxt = sigs[i + 1][0] if i + 1 < len(sigs) else end
             bar = max(1, round(num * 4 / den * self.resolution))
-            starts.extend(range(step, max(nxt, step + 1), bar))
+            # stop at the end of the piece: a signature far past the last note must not
+            # enumerate millions of empty bars
+            starts.extend(range(step, max(min(nxt, end), step + 1), bar))
         arr = np.array(sorted(set(s for s in starts if s < end)), dtype=np.int64)
         return arr if len(arr) else np.zeros(1, np.int64)
 
@@ -251,21 +253,58 @@ def score_to_music(score: Score, include_drums: bool = True):
     )
 
 
+# Key names as mido spells them (by the circle of fifths).  muspy names every root with a
+# sharp ("D#" major), which mido rejects: Eb, Ab and Bb major could not be written.
+_MIDO_KEYS = {
+    "major": ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"),
+    "minor": ("Cm", "C#m", "Dm", "Ebm", "Em", "Fm", "F#m", "Gm", "G#m", "Am", "Bbm", "Bm"),
+}
+
+
+def music_to_mido(music):
+    """A ``muspy.Music`` as a ``mido.MidiFile`` (muspy's conversion, key signatures ours)."""
+    import mido
+    import muspy
+
+    keys = music.key_signatures
+    music.key_signatures = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            midi = muspy.to_mido(music)
+    finally:
+        music.key_signatures = keys
+    extra = [
+        (int(k.time), mido.MetaMessage("key_signature", key=_MIDO_KEYS[k.mode][int(k.root) % 12]))
+        for k in keys if k.root is not None and k.mode in _MIDO_KEYS
+    ]
+    if extra:
+        meta, now, timed = midi.tracks[0], 0, []
+        for msg in meta:
+            now += msg.time
+            if msg.type != "end_of_track":
+                timed.append((now, msg))
+        timed = sorted(timed + extra, key=lambda e: e[0])  # stable: the track name stays first
+        meta.clear()
+        now = 0
+        for t, msg in timed:
+            meta.append(msg.copy(time=t - now))
+            now = t
+        meta.append(mido.MetaMessage("end_of_track", time=0))
+    return midi
+
+
 def write_music(music, path: str | Path) -> None:
     """Write a ``muspy.Music`` as a MIDI file, atomically (a temp file renamed into place)."""
     import os
     import tempfile
-
-    import muspy
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".mid", dir=path.parent, prefix=f".{path.name}.")
     os.close(fd)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            muspy.write_midi(tmp, music)
+        music_to_mido(music).save(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -298,25 +337,30 @@ def load_music(music_or_path, resolution: int) -> Score:
 _DATASETS: dict[tuple[str, str], object] = {}
 
 
-def open_muspy_dataset(name: str, root: str | Path):
+def _is_folder_dataset(cls) -> bool:
+    """A muspy dataset of files in a local folder that muspy knows how to download
+    (MIDI, ABC, MusicXML, ... folders: LakhMIDIDataset, NottinghamDatabase, ...)."""
+    import muspy
+
+    return (isinstance(cls, type) and issubclass(cls, muspy.FolderDataset) and issubclass(cls, muspy.RemoteDataset)
+            and bool(getattr(cls, "_sources", None)))
+
+
+def open_muspy_dataset(name: str, root: str | Path, refresh: bool = False):
     """A muspy dataset by class name over a local root; never downloads.
 
     muspy marks a complete local copy with a ``.muspy.success`` file in the root (written
-    by its own download); a root without it is reported, not fetched.
+    by its own download); a root without it is reported, not fetched.  Opened datasets are
+    kept per process; ``refresh`` lists the root again.
     """
-    import muspy
     import muspy.datasets as mds
 
     key = (name, str(root))
-    if key in _DATASETS:
+    if key in _DATASETS and not refresh:
         return _DATASETS[key]
     cls = getattr(mds, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, muspy.RemoteFolderDataset)):
-        known = sorted(
-            n for n in dir(mds)
-            if isinstance(getattr(mds, n), type) and issubclass(getattr(mds, n), muspy.RemoteFolderDataset)
-            and getattr(mds, n) is not muspy.RemoteFolderDataset and not n.startswith(("Remote", "ABC"))
-        )
+    if not _is_folder_dataset(cls):
+        known = sorted(n for n in dir(mds) if _is_folder_dataset(getattr(mds, n)))
         raise StylegenError(f"unknown muspy dataset {name!r} (known: {', '.join(known)})")
     root = Path(root)
     if not (root / ".muspy.success").is_file():
@@ -335,7 +379,7 @@ def open_muspy_dataset(name: str, root: str | Path):
 
 def muspy_dataset_items(name: str, root: str | Path) -> list:
     """The items of a local muspy dataset: file paths, or (path, start, end) for ABC books."""
-    return list(open_muspy_dataset(name, root)._filenames)
+    return list(open_muspy_dataset(name, root, refresh=True)._filenames)
 
 
 def item_file(ref) -> Path:
@@ -345,6 +389,12 @@ def item_file(ref) -> Path:
 
 def read_muspy_item(name: str, root: str | Path, ref, resolution: int) -> Score:
     """Read one item of a muspy dataset onto the grid (SkipFile when it cannot be used)."""
+    if not isinstance(ref, (tuple, list)) and Path(ref).suffix.lower() in (".mid", ".midi"):
+        # a MIDI file: the same reader (and skip reasons) as a plain folder source
+        score = music_to_score(_read_music(Path(ref)), resolution, title=Path(ref).stem, copy=False)
+        if len(score.notes) == 0:
+            raise SkipFile("drums only" if len(score.drums) else "no notes")
+        return score
     ds = open_muspy_dataset(name, root)
     try:
         with warnings.catch_warnings():

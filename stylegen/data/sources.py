@@ -69,8 +69,14 @@ def list_style(recipe: Recipe, style: str) -> list[Item]:
     """All items of a style, each once (a file named by two sources counts once)."""
     seen: set[str] = set()
     items: list[Item] = []
-    for source in recipe.styles[style].sources:
-        for item in list_source(recipe, style, source):
+    for i, source in enumerate(recipe.styles[style].sources):
+        try:
+            listed = list_source(recipe, style, source)
+        except StylegenError as e:
+            if source.muspy is None:
+                raise
+            raise StylegenError(f"{recipe.source_file}: styles.{style}.sources[{i}]: {e}") from None
+        for item in listed:
             if item.key not in seen:
                 seen.add(item.key)
                 items.append(item)
