@@ -261,8 +261,9 @@ def split_keys(keys: list[str], seed: int, val_fraction: float, test_fraction: f
     """Assign each piece to train/val/test, deterministically from the seed.
 
     Pieces are ranked by a hash of (seed, key) and the first ones go to val, then test, so
-    adding a file moves no other piece between splits unless the counts change.  With two
-    or more pieces and a fraction above zero, that split gets at least one piece.
+    adding a file moves at most one other piece across each boundary (val|test|train) while
+    the counts stay the same.  With two (for test: three) or more pieces and a fraction above zero, that split
+    gets at least one piece.
     """
     def h(k: str) -> int:
         return int.from_bytes(hashlib.sha256(f"{seed}:{k}".encode()).digest()[:8], "big")

@@ -1,0 +1,146 @@
+"""The ``stylegen`` command line, ``data`` subcommand first."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from stylegen import __version__
+from stylegen.cli import COMMANDS, main
+from tests.conftest import REPO, TINY
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def data_args(corpus, tmp_path, *extra):
+    return ["data", TINY, f"data_root={corpus}", f"data.cache_dir={tmp_path / 'c'}", "--quiet", *extra]
+
+
+def test_help_lists_the_subcommands(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: stylegen")
+    for name in COMMANDS:
+        assert f"    {name} " in out or f"    {name}\n" in out
+    assert "data" in COMMANDS
+
+
+def test_no_subcommand_prints_help_and_fails(capsys):
+    code, out, _ = run(capsys)
+    assert code == 2 and "usage: stylegen" in out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"stylegen {__version__}"
+
+
+def test_data_help(capsys):
+    with pytest.raises(SystemExit):
+        main(["data", "--help"])
+    out = capsys.readouterr().out
+    assert "recipe" in out and "key=value" in out and "--no-cache" in out and "--show-skipped" in out
+
+
+def test_data_prints_the_table_then_hits_the_cache(capsys, tiny_corpus, tmp_path):
+    (tiny_corpus / "a" / "broken.mid").write_bytes(b"MThd\0\0\0\6\0\1\0\1\1\xe0MTrk\0\0\0\xff")
+    (tiny_corpus / "b" / "empty.mid").write_bytes(b"")
+    code, out, err = run(capsys, *data_args(tiny_corpus, tmp_path))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "roll: 4 steps/beat, pitches 36-83 (48), channels onset+sustain, window 32 steps"
+    header = lines[2].split()
+    assert header[:10] == ["style", "found", "used", "skipped", "train", "val", "test", "win", "train", "win"]
+    rows = {line.split()[0]: line.split() for line in lines[4:6]}
+    #                  found used skipped  train val test  win train/val/test  beats  notes  out-of-range
+    assert rows["a"][:13] == ["a", "5", "4", "1", "3", "1", "0", "24", "8", "0", "128", "224", "0"]
+    assert rows["b"][:13] == ["b", "5", "4", "1", "3", "1", "0", "24", "8", "0", "96", "96", "0"]
+    assert rows["a"][-2:] == ["miss", "(read)"]
+    assert "skipped in a: corrupt MIDI 1" in lines and "skipped in b: empty file 1" in lines
+    assert any(line.startswith(f"cache: {tmp_path / 'c'} (") for line in lines)
+    assert "cache hit" not in out
+
+    code, out, err = run(capsys, *data_args(tiny_corpus, tmp_path))
+    assert code == 0
+    assert "cache hit for a, b: nothing was read again" in out
+    assert {line.split()[0]: line.split()[-1] for line in out.splitlines()[4:6]} == {"a": "hit", "b": "hit"}
+
+
+def test_show_skipped_lists_each_file(capsys, tiny_corpus, tmp_path):
+    (tiny_corpus / "a" / "notes.mid").write_text("hello")
+    code, out, _ = run(capsys, *data_args(tiny_corpus, tmp_path, "--show-skipped"))
+    assert code == 0
+    assert f"    {tiny_corpus / 'a' / 'notes.mid'}: not a MIDI file: no MThd header" in out.splitlines()
+    assert "skipped in b" not in out
+
+
+def test_nothing_skipped_says_so(capsys, tiny_corpus, tmp_path):
+    code, out, _ = run(capsys, *data_args(tiny_corpus, tmp_path, "--no-cache"))
+    assert code == 0 and "skipped: none" in out.splitlines()
+    assert not (tmp_path / "c").exists()  # --no-cache writes nothing
+
+
+def test_overrides_reach_the_data_run(capsys, tiny_corpus, tmp_path):
+    code, out, _ = run(capsys, *data_args(tiny_corpus, tmp_path, "data.val_fraction=0.5", "roll.resolution=2"))
+    assert code == 0
+    assert out.splitlines()[0].startswith("roll: 2 steps/beat") and out.splitlines()[0].endswith("window 16 steps")
+    assert out.splitlines()[4].split()[4:6] == ["2", "2"]
+
+
+def test_the_cache_follows_stylegen_cache(capsys, tiny_corpus, tmp_path, monkeypatch):
+    monkeypatch.setenv("STYLEGEN_CACHE", str(tmp_path / "env-cache"))
+    code, out, _ = run(capsys, "data", TINY, f"data_root={tiny_corpus}", "--quiet")
+    assert code == 0 and any(line.startswith(f"cache: {tmp_path / 'env-cache'} (") for line in out.splitlines())
+    assert len(list((tmp_path / "env-cache").glob("tiny-*.pkl"))) == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["model.generator.hidden_size=big"], "{tiny}: model.generator.hidden_size: expected int, got 'big'"),
+    (["optim.lr_g"], "{tiny}: optim.lr_g: an override must look like key.sub=value"),
+    (["data.val_fraction=0.6", "data.test_fraction=0.4"],
+     "{tiny}: data.test_fraction: val_fraction + test_fraction must leave pieces for training"),
+    (["data_root=/nonexistent/stylegen"], "{tiny}: styles.a.sources[0].path: no such file or folder: "
+                                          "/nonexistent/stylegen/a"),
+])
+def test_a_bad_recipe_is_one_line_on_stderr_and_exit_2(capsys, args, message):
+    code, out, err = run(capsys, "data", TINY, *args)
+    assert code == 2 and out == ""
+    assert err == f"stylegen data: error: {message.format(tiny=TINY)}\n"
+
+
+def test_a_missing_recipe_file(capsys, tmp_path):
+    code, _, err = run(capsys, "data", tmp_path / "none.yaml")
+    assert (code, err) == (2, f"stylegen data: error: {tmp_path / 'none.yaml'}: no such recipe file\n")
+
+
+def test_a_bad_recipe_file(capsys, tmp_path):
+    (tmp_path / "r.yaml").write_text("styles:\n  a: {sources: [{path: a}]}\nroll:\n  resolution: many\n")
+    code, _, err = run(capsys, "data", tmp_path / "r.yaml")
+    assert (code, err) == (2, f"stylegen data: error: {tmp_path / 'r.yaml'}: roll.resolution: expected int, got 'many'\n")
+
+
+def test_python_dash_m_and_the_console_script(tmp_path):
+    env = {**os.environ, "STYLEGEN_CACHE": str(tmp_path)}
+    p = subprocess.run([sys.executable, "-m", "stylegen", "--help"], capture_output=True, text=True, cwd=REPO,
+                       env=env, timeout=120)
+    assert p.returncode == 0 and p.stdout.startswith("usage: stylegen") and " data " in p.stdout
+    p = subprocess.run([sys.executable, "-m", "stylegen", "data", str(TINY), "seed=x"], capture_output=True,
+                       text=True, cwd=REPO, env=env, timeout=120)
+    assert p.returncode == 2 and p.stderr == f"stylegen data: error: {TINY}: seed: expected int, got 'x'\n"
+    assert "Traceback" not in p.stderr
+    exe = shutil.which("stylegen")
+    if exe is None:
+        pytest.skip("the console script is not installed (pip install -e .)")
+    p = subprocess.run([exe, "--help"], capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0 and " data " in p.stdout
