@@ -18,11 +18,15 @@ from stylegen.errors import StylegenError
 COMMANDS = {
     "data": "stylegen.commands.data",
     "train": "stylegen.commands.train",
+    "classifier": "stylegen.commands.classifier",
+    "evaluate": "stylegen.commands.evaluate",
 }
 
 HELP = {
     "data": "read a recipe's data: count files, skip reasons, splits and windows; fill the cache",
     "train": "train the style-conditioned LSTM-GAN of a recipe (TensorBoard logs and checkpoints under runs/)",
+    "classifier": "train the style classifier that judges transfer strength (on real pieces only)",
+    "evaluate": "score transfers: style strength, content preservation, musicality; report.md/.json, plots, TensorBoard",
 }
 
 
