@@ -236,28 +236,34 @@ class GANTrainer:
         pretrain = self.step < r.schedule.pretrain_steps
         out: dict[str, float] = {}
 
-        # ---- D step(s): real windows with their style vs generated windows with their target
+        # ---- generate once: content -> target style (these windows serve both updates)
+        with self._autocast():
+            if pretrain:
+                fake_logits = None
+            else:
+                fake_logits, _ = self.G_ddp(content, tgt)  # (B, C, T, P)
+
+        # ---- D step(s): real windows with their style vs the generated ones with their target
         if not pretrain:
+            fake_hard = (fake_logits.detach().float() > 0).float()  # sigmoid > 0.5
             for _ in range(r.schedule.d_steps):
-                with torch.no_grad(), self._autocast():
-                    fake_logits, _ = self.G(content, tgt)
-                fake = (torch.sigmoid(fake_logits.float()) > 0.5).float()
                 with self._autocast():
-                    d_real = self.D_ddp(x, src)
-                    d_fake = self.D_ddp(fake, tgt)
-                    loss_adv = losses.d_loss(d_real["adv"].float(), d_fake["adv"].float(), cfg.adversarial)
-                    loss_cls = F.cross_entropy(d_real["style_logits"].float(), src)
+                    both = self.D_ddp(torch.cat([x, fake_hard]), torch.cat([src, tgt]))  # one pass, 2B windows
+                    d_real_adv, d_fake_adv = both["adv"].float().split(B)
+                    real_style = both["style_logits"][:B].float()
+                    loss_adv = losses.d_loss(d_real_adv, d_fake_adv, cfg.adversarial)
+                    loss_cls = F.cross_entropy(real_style, src)
                     loss_d = loss_adv + cfg.style_weight * loss_cls
                 self.opt_d.zero_grad(set_to_none=True)
                 loss_d.backward()
                 gn_d = torch.nn.utils.clip_grad_norm_(self.D.parameters(), r.optim.grad_clip)
                 self.opt_d.step()
             out.update({"loss/d": loss_d.item(), "loss/d_adv": loss_adv.item(), "loss/d_style": loss_cls.item(),
-                        "d/real": d_real["adv"].float().mean().item(), "d/fake": d_fake["adv"].float().mean().item(),
-                        "d/style_acc_real": (d_real["style_logits"].argmax(1) == src).float().mean().item(),
+                        "d/real": d_real_adv.mean().item(), "d/fake": d_fake_adv.mean().item(),
+                        "d/style_acc_real": (real_style.argmax(1) == src).float().mean().item(),
                         "grad_norm/d": float(gn_d)})
 
-        # ---- G step
+        # ---- G step: fool the updated D, be recognised as the target, keep the content
         for p in self.D.parameters():
             p.requires_grad_(False)
         with self._autocast():
@@ -267,7 +273,6 @@ class GANTrainer:
             loss_g = loss_g + (cfg.identity_weight if not pretrain else 1.0) * loss_id
             out["loss/identity"] = loss_id.item()
             if not pretrain:
-                fake_logits, _ = self.G_ddp(content, tgt)
                 fake = losses.straight_through(fake_logits.float())
                 d_fake = self.D(fake, tgt)  # the plain module: D's weights are frozen here
                 loss_adv = losses.g_loss(d_fake["adv"].float(), cfg.adversarial)
