@@ -365,7 +365,7 @@ def apply_override(data: dict, override: str) -> None:
 # --------------------------------------------------------------------------- validation
 
 
-def _check(recipe: Recipe) -> None:
+def _check(recipe: Recipe, check_models: bool = True) -> None:
     def bad(key: str, msg: str) -> typing.NoReturn:
         raise _KeyError(key, msg)
 
@@ -457,7 +457,8 @@ def _check(recipe: Recipe) -> None:
     dev = recipe.device
     if not (dev in ("auto", "cpu", "cuda", "mps") or dev.startswith("cuda:")):
         bad("device", f"expected auto, cpu, cuda or cuda:N, got {dev!r}")
-    _check_registries(recipe)
+    if check_models:
+        _check_registries(recipe)
 
 
 def _check_registries(recipe: Recipe) -> None:
@@ -491,8 +492,12 @@ def check_paths(recipe: Recipe) -> None:
 # --------------------------------------------------------------------------- entry points
 
 
-def recipe_from_dict(data: dict, source: str = "<dict>", overrides: typing.Iterable[str] = ()) -> Recipe:
-    """Build and validate a Recipe from plain data (and dotted overrides)."""
+def recipe_from_dict(data: dict, source: str = "<dict>", overrides: typing.Iterable[str] = (),
+                     check_models: bool = True) -> Recipe:
+    """Build and validate a Recipe from plain data (and dotted overrides).
+
+    ``check_models=False`` leaves out the model-name check, which imports torch and every
+    model (seconds): for commands that only read data."""
     import copy
 
     data = copy.deepcopy(data) if data is not None else {}
@@ -505,14 +510,16 @@ def recipe_from_dict(data: dict, source: str = "<dict>", overrides: typing.Itera
         recipe.source_file = source
         if not recipe.name:
             recipe.name = Path(source).stem if source != "<dict>" else "recipe"
-        _check(recipe)
+        _check(recipe, check_models)
     except _KeyError as e:
         raise RecipeError(f"{source}: {e.key}: {e.message}") from None
     return recipe
 
 
-def load_recipe(path: str | os.PathLike, overrides: typing.Iterable[str] = (), check_data: bool = True) -> Recipe:
-    """Load, override and validate a recipe file; with ``check_data`` also check its data paths exist."""
+def load_recipe(path: str | os.PathLike, overrides: typing.Iterable[str] = (), check_data: bool = True,
+                check_models: bool = True) -> Recipe:
+    """Load, override and validate a recipe file; with ``check_data`` also check its data paths
+    exist (``check_models``: see :func:`recipe_from_dict`)."""
     path = Path(path)
     if not path.is_file():
         raise RecipeError(f"{path}: no such recipe file")
@@ -522,7 +529,7 @@ def load_recipe(path: str | os.PathLike, overrides: typing.Iterable[str] = (), c
         where = getattr(e, "problem_mark", None)
         line = f" (line {where.line + 1})" if where is not None else ""
         raise RecipeError(f"{path}: not valid YAML{line}: {getattr(e, 'problem', e)}") from None
-    recipe = recipe_from_dict(data, str(path), overrides)
+    recipe = recipe_from_dict(data, str(path), overrides, check_models=check_models)
     if check_data:
         check_paths(recipe)
     return recipe
