@@ -144,3 +144,20 @@ def test_python_dash_m_and_the_console_script(tmp_path):
         pytest.skip("the console script is not installed (pip install -e .)")
     p = subprocess.run([exe, "--help"], capture_output=True, text=True, env=env, timeout=120)
     assert p.returncode == 0 and " data " in p.stdout
+
+
+def test_a_warm_data_run_imports_neither_torch_nor_muspy(tiny_corpus, tmp_path, capsys):
+    # the warm run's budget is under 3 s on the full data: importing torch (via the model
+    # registry) or muspy would spend it all before reading the cache
+    assert run(capsys, *data_args(tiny_corpus, tmp_path))[0] == 0  # fills the cache
+    code = ("import sys; from stylegen.cli import main; rc = main(sys.argv[1:]); "
+            "print(rc, sorted(m for m in ('torch', 'muspy', 'music21') if m in sys.modules))")
+    p = subprocess.run([sys.executable, "-c", code, *map(str, data_args(tiny_corpus, tmp_path))], capture_output=True,
+                       text=True, cwd=REPO, timeout=120)
+    assert p.stdout.splitlines()[-1] == "0 []", p.stderr
+    assert "cache hit for a, b" in p.stdout
+
+
+def test_data_does_not_need_the_model_section_to_name_a_known_model(capsys, tiny_corpus, tmp_path):
+    code, out, err = run(capsys, *data_args(tiny_corpus, tmp_path, "model.generator.name=not_written_yet"))
+    assert code == 0, err

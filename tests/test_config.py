@@ -135,6 +135,11 @@ def test_impossible_values_and_combinations(overrides, message):
 def test_unknown_model_name_is_caught_by_validation():
     msg = error_of(MINIMAL, "model.generator.name=transformer")
     assert msg.startswith("recipes/x.yaml: model.generator.name: unknown generator 'transformer' (known: ")
+    # commands that only read data may leave out this check (it imports torch and every model)
+    r = recipe_from_dict(MINIMAL, "x.yaml", ["model.generator.name=transformer"], check_models=False)
+    assert r.model.generator.name == "transformer"
+    with pytest.raises(RecipeError, match="hidden_size: expected int"):  # everything else is still checked
+        recipe_from_dict(MINIMAL, "x.yaml", ["model.generator.hidden_size=big"], check_models=False)
 
 
 # --------------------------------------------------------------------------- overrides

@@ -19,7 +19,8 @@ def run(args: argparse.Namespace) -> int:
     from stylegen.data.dataset import prepare
     from stylegen.data.report import format_data_report
 
-    recipe = load_recipe(args.recipe, args.overrides)
+    # the model section is not used here: leave out the model-name check (it imports torch)
+    recipe = load_recipe(args.recipe, args.overrides, check_models=False)
     corpus = prepare(recipe, progress=not args.quiet, use_cache=not args.no_cache)
     print(format_data_report(corpus, recipe, show_skipped=args.show_skipped))
     return 0
