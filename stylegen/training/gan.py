@@ -25,6 +25,7 @@ import os
 import random
 import re
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -340,7 +341,10 @@ class GANTrainer:
         metrics["val/d_style_acc"] = (self.D(y, t)["style_logits"].argmax(1) == t).float().mean().item()
         self.D.train()
         if self.eval_fn is not None:
-            metrics.update(self.eval_fn(xin, y, torch.cat(sources), t))
+            try:
+                metrics.update(self.eval_fn(xin, y, torch.cat(sources), t))
+            except Exception as e:  # a metrics bug must not end an hour-long run: say it, go on
+                warnings.warn(f"step {self.step}: evaluation metrics failed: {type(e).__name__}: {e}", stacklevel=1)
         metrics["val/density_ratio"] = (y[:, 1].mean() / xin[:, 1].mean().clamp_min(1e-6)).item()
         if "val/score" not in metrics:
             metrics["val/score"] = metrics["val/d_style_acc"] - metrics["val/identity_bce"]
@@ -355,7 +359,10 @@ class GANTrainer:
             names = [self.styles[int(src[j])]] + [self.styles[int(t[j])] for t in targets]
             logger.image(f"rolls/{j}_{'_to_'.join(names)}", side_by_side(imgs), self.step)
         if self.recipe.logging.audio:
-            self._log_audio(logger, x, src, outputs, targets)
+            try:
+                self._log_audio(logger, x, src, outputs, targets)
+            except Exception as e:  # audio is a convenience; training goes on without it
+                warnings.warn(f"step {self.step}: audio for TensorBoard failed: {type(e).__name__}: {e}", stacklevel=1)
 
     def _log_audio(self, logger, x, src, outputs, targets) -> None:
         try:
