@@ -1,0 +1,141 @@
+"""The muspy-free MIDI reader and writer the transfer CLI uses: same Score as read_score."""
+
+from __future__ import annotations
+
+import random
+
+import mido
+import numpy as np
+import pytest
+
+from stylegen.data.fastmidi import midi_length_beats, read_score_fast, write_score_fast
+from stylegen.data.midi import Score, SkipFile, TrackInfo, read_score
+from tests.conftest import SHARED_DATA
+from tests.midifiles import Track, chord_piece, scale_piece, write_midi
+
+
+def assert_same_score(a: Score, b: Score) -> None:
+    assert np.array_equal(a.notes, b.notes)
+    assert np.array_equal(a.drums, b.drums)
+    assert a.tracks == b.tracks and a.drum_tracks == b.drum_tracks
+    assert a.length == b.length and a.resolution == b.resolution and a.title == b.title
+    assert a.tempos == b.tempos
+    assert a.time_signatures == b.time_signatures and a.key_signatures == b.key_signatures
+
+
+def _files(tmp_path):
+    """Awkward MIDI written in code: tempo and meter changes, keys, drums, off-grid notes,
+    overlapping notes of one pitch, program changes inside a track, type 0."""
+    yield write_midi(tmp_path / "plain.mid", [Track(scale_piece(4), name="Melody"), Track(chord_piece(4))])
+    yield write_midi(tmp_path / "changes.mid", [Track(scale_piece(6), name="lead", program=40)],
+                     tempo_bpm=[(0, 90), (8, 133.3), (17, 60)], time_signature=[(0, (3, 4)), (9, (6, 8))], key="Eb")
+    yield write_midi(tmp_path / "drums.mid", [
+        Track([(0, 1, 72, 100), (1, 1, 74, 100)], name="MELODY", program=73),
+        Track([(0, 2, 48, 60)], name="PIANO"),
+        Track([(0, 0.5, 36, 120), (1, 0.5, 38, 110)], name="Drums", drum=True),
+    ], key="F#m")
+    yield write_midi(tmp_path / "offgrid.mid", [Track([(0, 1 / 16, 60, 80), (1.02, 0.98, 62, 80), (0.1, 0.13, 64, 1),
+                                                      (2.5, 0.5, 60, 127), (2.75, 1, 60, 90)])],
+                     ticks_per_beat=96)
+    one = mido.MidiFile(write_midi(tmp_path / "type1.mid", [Track(scale_piece(2), name="x")]))
+    zero = mido.MidiFile(type=0, ticks_per_beat=one.ticks_per_beat)
+    zero.tracks.append(mido.merge_tracks(one.tracks))
+    zero.save(tmp_path / "type0.mid")
+    yield tmp_path / "type0.mid"
+    # a program change in the middle of a track makes a second muspy track
+    mf = mido.MidiFile(type=1, ticks_per_beat=480)
+    t = mido.MidiTrack()
+    t.append(mido.MetaMessage("track_name", name="Keys"))
+    t.append(mido.Message("note_on", note=60, velocity=70, time=0))
+    t.append(mido.Message("note_off", note=60, velocity=0, time=480))
+    t.append(mido.Message("program_change", program=5, time=0))
+    t.append(mido.Message("note_on", note=62, velocity=71, time=0))
+    t.append(mido.Message("note_on", note=62, velocity=72, time=100))  # the same pitch again (FIFO)
+    t.append(mido.Message("note_on", note=62, velocity=0, time=100))
+    t.append(mido.Message("note_off", note=62, velocity=0, time=300))
+    t.append(mido.Message("note_on", note=64, velocity=73, time=0))  # never closed
+    mf.tracks.append(mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500000)]))
+    mf.tracks.append(t)
+    mf.save(tmp_path / "programs.mid")
+    yield tmp_path / "programs.mid"
+
+
+def test_reads_the_same_score_as_read_score(tmp_path):
+    for path in _files(tmp_path):
+        for res in (4, 12):
+            assert_same_score(read_score_fast(path, res), read_score(path, res))
+
+
+@pytest.mark.parametrize("content", [b"", b"RIFF0000WAVE", b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01\xe0",
+                                     b"MThd\x00\x00\x00\x06\x00\x02\x00\x01\x01\xe0",
+                                     b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x00\x00",
+                                     b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\xe7\x28"])
+def test_bad_files_give_the_same_skip_reason(tmp_path, content):
+    p = tmp_path / "bad.mid"
+    p.write_bytes(content)
+    with pytest.raises(SkipFile) as slow:
+        read_score(p, 4)
+    with pytest.raises(SkipFile) as fast:
+        read_score_fast(p, 4)
+    assert fast.value.reason == slow.value.reason
+
+
+def test_drums_only_and_no_notes(tmp_path):
+    p = write_midi(tmp_path / "d.mid", [Track([(0, 1, 36, 100)], drum=True)])
+    with pytest.raises(SkipFile, match="drums only"):
+        read_score_fast(p, 4)
+    p = write_midi(tmp_path / "e.mid", [Track([])])
+    with pytest.raises(SkipFile, match="no notes"):
+        read_score_fast(p, 4)
+
+
+def test_write_then_read_round_trip_with_both_readers(tmp_path):
+    for path in _files(tmp_path):
+        score = read_score(path, 4)
+        out = write_score_fast(score, tmp_path / "out" / path.name)
+        for reader in (read_score, read_score_fast):
+            back = reader(out, 4)
+            back.title = score.title
+            assert_same_score(back, score)
+
+
+def test_the_written_file_keeps_a_trailing_rest(tmp_path):
+    notes = np.array([[0, 4, 60, 80, 0]], np.int32)
+    score = Score(resolution=4, notes=notes, tracks=[TrackInfo("Piano", 0)], length=64,
+                  tempos=[(0, 100.0)], time_signatures=[(0, 4, 4)])
+    p = write_score_fast(score, tmp_path / "rest.mid")
+    assert midi_length_beats(p) == 16.0
+    assert read_score_fast(p, 4).notes.tolist() == notes.tolist()
+    assert mido.MidiFile(p).length == pytest.approx(16 * 60 / 100)
+
+
+def test_write_is_atomic_and_leaves_no_temp_files(tmp_path):
+    score = read_score(next(_files(tmp_path)), 4)
+    target = tmp_path / "w" / "x.mid"
+    write_score_fast(score, target)
+    assert [p.name for p in target.parent.iterdir()] == ["x.mid"]
+
+
+def test_drums_can_be_left_out(tmp_path):
+    score = read_score(write_midi(tmp_path / "d.mid", [Track(scale_piece(1)), Track([(0, 1, 36, 100)], drum=True)]), 4)
+    assert len(read_score_fast(write_score_fast(score, tmp_path / "a.mid"), 4).drums) == 1
+    assert len(read_score_fast(write_score_fast(score, tmp_path / "b.mid", include_drums=False), 4).drums) == 0
+
+
+@pytest.mark.data
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
+def test_same_scores_on_the_shared_data():
+    rng = random.Random(0)
+    checked = 0
+    for folder in ("pop909", "piano-midi", "bach-chorales", "nottingham"):
+        files = sorted((SHARED_DATA / folder).glob("*.mid"))
+        for path in rng.sample(files, min(4, len(files))):
+            try:
+                slow = read_score(path, 4)
+            except SkipFile as e:
+                with pytest.raises(SkipFile, match=e.reason):
+                    read_score_fast(path, 4)
+                continue
+            assert_same_score(read_score_fast(path, 4), slow)
+            checked += 1
+    assert checked > 0
