@@ -71,6 +71,42 @@ def load_checkpoint(path: str | os.PathLike, kind: str | None = None, map_locati
     return data
 
 
+def export_inference(src: str | os.PathLike, dst: str | os.PathLike, half: bool = False) -> Path:
+    """Write a release checkpoint for transfer and generation from a training checkpoint.
+
+    It keeps what inference needs and what a model card cites (kind "gan", the generator's
+    weights and config, spec, styles, recipe, step, metrics) and drops the discriminator,
+    optimiser and RNG states, a fifth of the size.  ``half`` stores the weights as float16
+    (half the size again; :func:`stylegen.load` casts them back to float32).  The result
+    has ``inference_only: True``: training cannot resume from it.
+
+        >>> export_inference("runs/pop2classical/RUN/checkpoints/best.pt", "checkpoints/x.pt")  # doctest: +SKIP
+    """
+    ckpt = load_checkpoint(src, kind="gan")
+    if "generator" not in ckpt["models"] or "generator" not in ckpt["model_config"]:
+        raise StylegenError(f"{src}: the checkpoint holds no generator")
+    weights = {}
+    for k, v in ckpt["models"]["generator"].items():
+        v = v.detach().cpu().clone()
+        weights[k] = v.half() if half and v.is_floating_point() else v
+    payload = {
+        "kind": "gan",
+        "inference_only": True,
+        "weights_dtype": "float16" if half else "float32",
+        "recipe": ckpt.get("recipe", {}),
+        "spec": ckpt["spec"],
+        "styles": list(ckpt["styles"]),
+        "models": {"generator": weights},
+        "model_config": {"generator": dict(ckpt["model_config"]["generator"])},
+        "step": ckpt.get("step"),
+        "metrics": dict(ckpt.get("metrics") or {}),
+        "exported_from": {"path": str(src), "version": ckpt.get("version")},
+    }
+    if "best_metric" in ckpt:
+        payload["best_metric"] = ckpt["best_metric"]
+    return save_checkpoint(dst, payload)
+
+
 def build_model(ckpt: dict, name: str, kind: str | None = None, strict: bool = True) -> torch.nn.Module:
     """Rebuild model ``name`` of a loaded checkpoint through the registry and load its weights."""
     from stylegen.models import registry
