@@ -109,7 +109,7 @@ class ClassifierConfig:
 class ClassifierTrainingConfig:
     """How ``stylegen classifier`` trains the judge (on real windows only)."""
 
-    steps: int = 2000
+    steps: int = 1500
     batch_size: int = 64
     lr: float = 2e-3  # AdamW, cosine decay to 5% after a 100-step warm-up
     weight_decay: float = 1e-4
