@@ -18,6 +18,9 @@ from stylegen.errors import StylegenError
 COMMANDS = {
     "data": "stylegen.commands.data",
     "train": "stylegen.commands.train",
+    "transfer": "stylegen.commands.transfer",
+    "generate": "stylegen.commands.generate",
+    "export": "stylegen.commands.export",
     "classifier": "stylegen.commands.classifier",
     "evaluate": "stylegen.commands.evaluate",
 }
@@ -25,6 +28,9 @@ COMMANDS = {
 HELP = {
     "data": "read a recipe's data: count files, skip reasons, splits and windows; fill the cache",
     "train": "train the style-conditioned LSTM-GAN of a recipe (TensorBoard logs and checkpoints under runs/)",
+    "transfer": "re-write a MIDI file or a folder of them in a style (song.mid -> song.classical.mid)",
+    "generate": "compose in a style from scratch, or continue a primer",
+    "export": "write an inference-only release checkpoint from a training checkpoint",
     "classifier": "train the style classifier that judges transfer strength (on real pieces only)",
     "evaluate": "score transfers: style strength, content preservation, musicality; report.md/.json, plots, TensorBoard",
 }

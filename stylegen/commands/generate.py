@@ -1,0 +1,78 @@
+"""``stylegen generate --style STYLE``: compose in a style, or continue a primer.
+
+    stylegen generate --style classical --bars 32 --seed 7 -o new.mid
+    stylegen generate --style pop --primer intro.mid --bars 16     # continue a primer in a style
+
+A thin layer over :meth:`stylegen.transfer.Model.generate_score`; docs/transfer.md explains
+each option.  Without ``--seed`` a random seed is drawn and printed, so a piece you like
+can be made again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+from pathlib import Path
+
+from stylegen.commands.transfer import (
+    add_model_arguments, audio_writer, check_style, load_model, refuse_existing, style_slug, wav_path, write_wav,
+)
+from stylegen.errors import StylegenError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_model_arguments(p)
+    p.add_argument("--bars", type=int, default=32, help="bars to compose (after the primer, with --primer); default 32")
+    p.add_argument("--seed", type=int, default=None, help="noise seed: same seed, same piece (default: random, printed)")
+    p.add_argument("--primer", default=None, metavar="MIDI",
+                   help="continue this piece: it is kept unchanged and the new bars follow it")
+    p.add_argument("--tempo", type=float, default=None, help="quarter notes per minute without a primer (default 120)")
+    p.add_argument("--beats-per-bar", type=int, default=4, help="beats per bar without a primer (default 4)")
+    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+
+
+def run(args: argparse.Namespace) -> int:
+    from stylegen.transfer import check_threshold, make_noise, read_midi
+
+    writer = audio_writer() if args.wav else None
+    primer_path = Path(args.primer) if args.primer else None
+    if primer_path is not None and not primer_path.is_file():
+        raise StylegenError(f"{primer_path}: no such file")
+    if args.bars < 1:
+        raise StylegenError(f"--bars must be at least 1, got {args.bars}")
+    model = load_model(args)
+    check_style(model, args.style)
+    check_threshold(args.threshold)
+    make_noise(0, 1, 0, args.temperature)
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    slug = style_slug(args.style)
+    if primer_path is not None:
+        name = f"{primer_path.stem}.{slug}-continued.mid"
+        default_dir = primer_path.parent
+    else:
+        name = f"{slug}-seed{seed}.mid"
+        default_dir = Path(".")
+    if args.output is None:
+        out = default_dir / name
+    else:
+        out = Path(args.output)
+        if out.is_dir() or str(args.output).endswith(("/", "\\")):
+            out = out / name
+    if primer_path is not None and out.resolve() == primer_path.resolve():
+        raise StylegenError(f"{out}: the output would replace the primer; choose another -o")
+    refuse_existing([out] + ([wav_path(out)] if writer else []), args.force)
+
+    primer = read_midi(primer_path, model.spec.resolution) if primer_path is not None else None
+    score = model.generate_score(args.style, args.bars, seed=seed, primer=primer, temperature=args.temperature,
+                                 threshold=args.threshold, tempo=args.tempo, beats_per_bar=args.beats_per_bar)
+    from stylegen.data.fastmidi import write_score_fast
+
+    write_score_fast(score, out)
+    if writer:
+        write_wav(writer, score, wav_path(out))
+    if not args.quiet:
+        n_new = len(score.notes) - (len(primer.notes) if primer is not None else 0)
+        extra = f" and {wav_path(out)}" if writer else ""
+        print(f"wrote {out}{extra}: {args.bars} bars of {args.style}, {n_new} new notes "
+              f"(seed {seed}{'' if args.seed is not None else '; pass --seed ' + str(seed) + ' to repeat'})")
+    return 0
