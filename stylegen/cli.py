@@ -23,6 +23,7 @@ COMMANDS = {
     "export": "stylegen.commands.export",
     "classifier": "stylegen.commands.classifier",
     "evaluate": "stylegen.commands.evaluate",
+    "render": "stylegen.commands.render",
 }
 
 HELP = {
@@ -33,6 +34,7 @@ HELP = {
     "export": "write an inference-only release checkpoint from a training checkpoint",
     "classifier": "train the style classifier that judges transfer strength (on real pieces only)",
     "evaluate": "score transfers: style strength, content preservation, musicality; report.md/.json, plots, TensorBoard",
+    "render": "render a MIDI file to loudness-normalised WAV/FLAC (a soundfont if installed, else a built-in synth)",
 }
 
 
