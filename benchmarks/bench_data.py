@@ -9,7 +9,9 @@ is read by the worker pool.  Warm: the same command again (every style a cache h
 data`` process timed end to end (interpreter start and imports included), next to the
 seconds the command itself reports for preparing the data.  Peak memory is the largest
 resident set of any one process of the run (the command or one of its reader workers),
-from ``getrusage(RUSAGE_CHILDREN)`` in a wrapper process per run.  The temporary cache is
+from ``getrusage(RUSAGE_CHILDREN)`` in a wrapper process per run; the same call gives the
+CPU seconds of all its processes, a figure that other work on the machine changes far less
+than the wall time (on an idle machine, cold wall ~ CPU seconds / cores).  The temporary cache is
 deleted afterwards; the user's cache is never touched.  Prints a JSON summary last.
 
 Needs the recipe's data (../shared/data for pop2classical).  It loads every core for about
@@ -35,14 +37,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def measure(cmd: list[str]) -> dict:
-    """Run ``cmd`` in a wrapper process: wall seconds, exit code, output, peak RSS (MiB)."""
+    """Run ``cmd`` in a wrapper process: wall and CPU seconds, exit code, output, peak RSS (MiB)."""
     wrapper = (
         "import json, resource, subprocess, sys, time\n"
         "t = time.perf_counter()\n"
         "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
         "wall = time.perf_counter() - t\n"
-        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"  # KiB on Linux
-        "print(json.dumps({'wall': wall, 'rc': p.returncode, 'out': p.stdout, 'err': p.stderr, 'rss_kib': rss}))\n"
+        "ru = resource.getrusage(resource.RUSAGE_CHILDREN)\n"  # the command and its workers
+        "print(json.dumps({'wall': wall, 'rc': p.returncode, 'out': p.stdout, 'err': p.stderr,\n"
+        "                  'rss_kib': ru.ru_maxrss, 'cpu': ru.ru_utime + ru.ru_stime}))\n"
     )
     p = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, check=True, cwd=ROOT)
     r = json.loads(p.stdout)
@@ -110,7 +113,7 @@ def main() -> None:
         "windows": {k: sum(s["windows"][k] for s in rep["styles"].values()) for k in ("train", "val", "test")},
         "beats": sum(s["beats"] for s in rep["styles"].values()),
         "skip_reasons": rep["skip_reasons"],
-        "cold": {"wall_s": round(cold["wall"], 2), "prepare_s": rep["prepare_s"],
+        "cold": {"wall_s": round(cold["wall"], 2), "prepare_s": rep["prepare_s"], "cpu_s": round(cold["cpu"], 1),
                  "files_per_s": round(found / cold["wall"], 1), "peak_mib": round(cold["peak_mib"], 1)},
         "warm": {"wall_s": round(statistics.median(w["wall"] for w in warm), 2),
                  "wall_s_runs": [round(w["wall"], 2) for w in warm],
@@ -122,8 +125,8 @@ def main() -> None:
     c, w = result["cold"], result["warm"]
     print(cold["out"])  # the cold run's table
     print(f"{found} files found, {used} used ({result['beats']:,} beats); windows {result['windows']}")
-    print(f"cold: {c['wall_s']} s wall ({c['prepare_s']} s preparing), {c['files_per_s']} files/s, "
-          f"peak {c['peak_mib']} MiB per process  [target < 60 s]")
+    print(f"cold: {c['wall_s']} s wall ({c['prepare_s']} s preparing, {c['cpu_s']} s CPU in all processes), "
+          f"{c['files_per_s']} files/s, peak {c['peak_mib']} MiB per process  [target < 60 s]")
     print(f"warm: {w['wall_s']} s wall (median of {w['wall_s_runs']}; {w['prepare_s']} s preparing), "
           f"peak {w['peak_mib']} MiB  [target < 3 s]")
     print(f"cache: {result['cache_mib']} MiB on disk")
