@@ -161,3 +161,13 @@ def test_a_warm_data_run_imports_neither_torch_nor_muspy(tiny_corpus, tmp_path, 
 def test_data_does_not_need_the_model_section_to_name_a_known_model(capsys, tiny_corpus, tmp_path):
     code, out, err = run(capsys, *data_args(tiny_corpus, tmp_path, "model.generator.name=not_written_yet"))
     assert code == 0, err
+
+
+def test_a_muspy_root_without_its_marker_is_one_line(capsys, tmp_path):
+    (tmp_path / "lmd").mkdir()
+    (tmp_path / "r.yaml").write_text("styles:\n  x:\n    sources: [{muspy: LakhMIDIDataset, root: lmd}]\n"
+                                     f"data_root: {tmp_path}\n")
+    code, out, err = run(capsys, "data", tmp_path / "r.yaml", "--quiet")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"stylegen data: error: {tmp_path / 'r.yaml'}: styles.x.sources[0]: {tmp_path / 'lmd'}: "
+                          "no local copy of muspy's LakhMIDIDataset")
