@@ -412,10 +412,7 @@ class Model:
         weights = style_weights(self.styles, style, source, strength)
         threshold = check_threshold(threshold)
         notes, spec, T = score.notes, self.spec, int(score.length)
-        if keep_melody:
-            mel, _ = melody_mask(score)
-        else:
-            mel = np.zeros(len(notes), dtype=bool)
+        mel, how = melody_mask(score) if keep_melody else (np.zeros(len(notes), dtype=bool), "")
         inside = in_range(notes, spec)
         content = torch.from_numpy(notes_to_roll(notes[inside], spec, 0, T))  # (C, T, P) bool, melody included
         noise = make_noise(T, self.generator.noise_dim, seed, temperature)
@@ -431,9 +428,8 @@ class Model:
         passthrough = notes[~inside & ~mel]  # outside the model's pitch range: kept as they are
         parts, tracks = [], []
         if keep_melody and len(melody):
-            info = score.tracks[int(melody[0, TRACK])] if score.melody_track is not None else None
-            tracks.append(TrackInfo(name=(info.name if info and info.name else "Melody"),
-                                    program=info.program if info else 0, is_melody=True))
+            info = score.tracks[score.melody_track] if how.startswith("track") else TrackInfo("Melody", 0)
+            tracks.append(TrackInfo(name=info.name or "Melody", program=info.program, is_melody=True))
             m = melody.copy()
             m[:, TRACK] = 0
             parts.append(m)

@@ -12,7 +12,7 @@ The reader follows muspy 0.5.0's ``read_midi`` (mido backend, FIFO for duplicate
 its duration) and ``midi.music_to_score`` step for step, and the tests check that both
 give equal Scores on MIDI written by the tests and on the shared data.  The writer puts the
 end of every track at ``score.length``, so a piece that ends in a rest keeps its length in
-beats (muspy's writer ends a file at its last event).
+beats (muspy's writer ends a file at its last event), and writes 480 ticks per beat.
 """
 
 from __future__ import annotations
@@ -188,8 +188,12 @@ def _events_to_track(events: list[tuple[int, int, object]], end: int):
     return track
 
 
-def score_to_midifile(score: Score, include_drums: bool = True):
-    """A Score as a type-1 ``mido.MidiFile`` at ``score.resolution`` ticks per beat.
+def score_to_midifile(score: Score, include_drums: bool = True, ticks_per_beat: int | None = None):
+    """A Score as a type-1 ``mido.MidiFile``.
+
+    ``ticks_per_beat`` defaults to the multiple of ``score.resolution`` nearest below 480
+    (480 for a 4-step grid): every step is a whole number of ticks, and sequencers that
+    expect a common MIDI resolution get one.
 
     Track 0 holds the title, tempo map, time and key signatures; then one track per
     instrument track (channels 0-15 skipping 9, as muspy assigns them) and one per drum
@@ -198,22 +202,26 @@ def score_to_midifile(score: Score, include_drums: bool = True):
     """
     import mido
 
-    mf = mido.MidiFile(type=1, ticks_per_beat=score.resolution)
-    notes = score.notes
-    drums = score.drums if include_drums else np.zeros((0, 5), np.int32)
+    tpb = int(ticks_per_beat or score.resolution * max(1, 480 // score.resolution))
+    if tpb % score.resolution:
+        raise ValueError(f"ticks_per_beat {tpb} is not a multiple of the score's resolution {score.resolution}")
+    k = tpb // score.resolution  # ticks per step
+    mf = mido.MidiFile(type=1, ticks_per_beat=tpb)
+    notes = score.notes.astype(np.int64)
+    drums = score.drums.astype(np.int64) if include_drums else np.zeros((0, 5), np.int64)
     last = [int((a[:, 0] + a[:, 1]).max()) for a in (notes, drums) if len(a)]
-    end = max([int(score.length)] + last)
+    end = max([int(score.length)] + last) * k
 
     meta: list[tuple[int, int, object]] = []
     if score.title:
         meta.append((0, 0, mido.MetaMessage("track_name", name=score.title)))
     for t, num, den in score.time_signatures:
-        meta.append((int(t), 1, mido.MetaMessage("time_signature", numerator=int(num), denominator=int(den))))
+        meta.append((int(t) * k, 1, mido.MetaMessage("time_signature", numerator=int(num), denominator=int(den))))
     for t, root, mode in score.key_signatures:
         if mode in _MIDO_KEYS:
-            meta.append((int(t), 2, mido.MetaMessage("key_signature", key=_MIDO_KEYS[mode][int(root) % 12])))
+            meta.append((int(t) * k, 2, mido.MetaMessage("key_signature", key=_MIDO_KEYS[mode][int(root) % 12])))
     for t, qpm in score.tempos:
-        meta.append((int(t), 3, mido.MetaMessage("set_tempo", tempo=int(round(60_000_000 / qpm)))))
+        meta.append((int(t) * k, 3, mido.MetaMessage("set_tempo", tempo=int(round(60_000_000 / qpm)))))
     mf.tracks.append(_events_to_track(meta, end))
 
     def instrument(info: TrackInfo, sel: np.ndarray, channel: int):
@@ -222,8 +230,8 @@ def score_to_midifile(score: Score, include_drums: bool = True):
             ev.append((0, 0, mido.MetaMessage("track_name", name=info.name)))
         ev.append((0, 1, mido.Message("program_change", program=int(info.program) % 128, channel=channel)))
         for on, dur, pitch, vel, _ in sel.tolist():
-            ev.append((on, 3, mido.Message("note_on", note=pitch, velocity=vel, channel=channel)))
-            ev.append((on + dur, 2, mido.Message("note_off", note=pitch, velocity=64, channel=channel)))
+            ev.append((on * k, 3, mido.Message("note_on", note=pitch, velocity=vel, channel=channel)))
+            ev.append(((on + dur) * k, 2, mido.Message("note_off", note=pitch, velocity=64, channel=channel)))
         mf.tracks.append(_events_to_track(ev, end))
 
     for i, info in enumerate(score.tracks):
@@ -235,14 +243,15 @@ def score_to_midifile(score: Score, include_drums: bool = True):
     return mf
 
 
-def write_score_fast(score: Score, path: str | os.PathLike, include_drums: bool = True) -> Path:
+def write_score_fast(score: Score, path: str | os.PathLike, include_drums: bool = True,
+                     ticks_per_beat: int | None = None) -> Path:
     """Write a Score as a MIDI file atomically (temp file + rename); it ends at score.length.
 
     >>> write_score_fast(score, "out.mid")   # doctest: +SKIP
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    mf = score_to_midifile(score, include_drums=include_drums)
+    mf = score_to_midifile(score, include_drums=include_drums, ticks_per_beat=ticks_per_beat)
     fd, tmp = tempfile.mkstemp(suffix=".mid", dir=path.parent, prefix=f".{path.name}.")
     os.close(fd)
     try:

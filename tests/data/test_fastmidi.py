@@ -116,6 +116,18 @@ def test_write_is_atomic_and_leaves_no_temp_files(tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["x.mid"]
 
 
+def test_ticks_per_beat(tmp_path):
+    score = read_score(next(_files(tmp_path)), 4)
+    assert mido.MidiFile(write_score_fast(score, tmp_path / "a.mid")).ticks_per_beat == 480
+    p = write_score_fast(score, tmp_path / "b.mid", ticks_per_beat=4)
+    assert mido.MidiFile(p).ticks_per_beat == 4
+    back = read_score_fast(p, 4)
+    back.title = "a"
+    assert_same_score(back, read_score_fast(tmp_path / "a.mid", 4))
+    with pytest.raises(ValueError, match="multiple"):
+        write_score_fast(score, tmp_path / "c.mid", ticks_per_beat=6)
+
+
 def test_drums_can_be_left_out(tmp_path):
     score = read_score(write_midi(tmp_path / "d.mid", [Track(scale_piece(1)), Track([(0, 1, 36, 100)], drum=True)]), 4)
     assert len(read_score_fast(write_score_fast(score, tmp_path / "a.mid"), 4).drums) == 1
