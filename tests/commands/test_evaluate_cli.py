@@ -1,0 +1,148 @@
+"""``stylegen evaluate`` end to end on MIDI files written by the test, with a tiny classifier."""
+
+import json
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from stylegen.cli import main
+from stylegen.data.roll import RollSpec
+from tests.metrics.test_classifier_loading import write_classifier
+from tests.midifiles import Track, chord_piece, scale_piece, write_midi
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = RollSpec(resolution=4, lowest_pitch=36, n_pitches=48)
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture
+def folders(tmp_path):
+    """inputs x, y, z; outputs x, y (an octave up), w (unpaired) and z (not MIDI); real pieces."""
+    d = tmp_path
+    for name in ("x", "y", "z"):
+        write_midi(d / "in" / f"{name}.mid", [Track(scale_piece(4), name="Melody")])
+    for name in ("x", "y", "w"):
+        write_midi(d / "out" / f"{name}.mid", [Track([(o, du, p + 12, v) for o, du, p, v in scale_piece(4)])])
+    (d / "out" / "z.mid").write_bytes(b"not a midi file")
+    for i in range(3):
+        write_midi(d / "real" / f"r{i}.mid", [Track(chord_piece(4, root=48 + i))])
+    write_classifier(d / "clf.pt", styles=["a", "b"], spec=SPEC)
+    return d
+
+
+def run(*argv):
+    return main(["evaluate", *map(str, argv), "--quiet"])
+
+
+def test_two_folders_paired_by_name(folders, capsys):
+    d = folders
+    rc = run("--inputs", d / "in", "--outputs", d / "out", "--target", "b", "--source", "a",
+             "--classifier", d / "clf.pt", "--real", d / "real", "-o", d / "rep", "--examples", "1")
+    assert rc == 0
+    rep = json.loads((d / "rep" / "report.json").read_text())
+    c = rep["counts"]
+    assert c["pairs"] == 2 and c["unpaired_outputs"] == 1 and c["unpaired_inputs"] == 0
+    assert c["unreadable_pairs"] == 1 and c["real_target"] == 3
+    assert rep["metrics"]["output/content/chroma"] == pytest.approx(1.0)  # an octave up keeps the chroma
+    assert rep["metrics"]["output/content/onset_f1"] == 1.0
+    assert rep["metrics"]["identity/content/chroma"] == 1.0
+    assert [p["name"] for p in rep["pieces"]] == ["x", "y"]
+    assert any("z (output" in n for n in rep["notes"])  # the unreadable output is named with its reason
+    md = (d / "rep" / "report.md").read_text()
+    assert "| real b |" in md and "identity (output = input)" in md
+    assert (d / "rep" / "plots" / "rolls_x.png").is_file()
+    assert list((d / "rep" / "tensorboard").glob("events.out.tfevents.*"))
+    out = capsys.readouterr().out
+    assert "| **output** (a → b) |" in out and "report:" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--target", "jazz"], "'jazz' is not one of them"),
+    (["--target", "b", "--source", "folk"], "'folk' is not one of them"),
+    (["--target", "b", "--outputs", "{d}/empty"], "no MIDI files (empty outputs)"),
+    (["--target", "b", "--outputs", "{d}/other"], "no file names in common"),
+    (["--target", "b", "--outputs", "{d}/missing"], "no such folder"),
+    (["--target", "b", "--classifier", "{d}/missing.pt"], "no such checkpoint"),
+    (["ckpt.pt", "--target", "b"], "not both"),
+])
+def test_bad_input_is_one_line_and_exit_2(folders, capsys, argv, message):
+    d = folders
+    (d / "empty").mkdir()
+    write_midi(d / "other" / "q.mid", [Track(scale_piece(2))])
+    base = ["--inputs", d / "in", "--outputs", d / "out", "--classifier", d / "clf.pt"]
+    argv = [a.format(d=d) for a in argv]
+    # later options win: put the case's own options after the base ones
+    rc = run(*base, *argv, "-o", d / "rep")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2
+    assert len(err) == 1 and err[0].startswith("stylegen evaluate: error:") and message in err[0]
+    assert not (d / "rep").exists()
+
+
+class FakeModel:
+    """Stands in for stylegen.transfer's Model: style b is an octave up, a an octave down."""
+
+    spec = SPEC
+
+    def transfer_score(self, score, style):
+        shift = 12 if style == "b" else -12
+        return score.with_notes(score.notes + np.array([0, 0, shift, 0, 0], dtype=np.int32))
+
+
+def tiny_data(root: Path) -> Path:
+    for i in range(4):
+        write_midi(root / "a" / f"a{i}.mid", [Track(scale_piece(4, base=48 + i), name="Melody")])
+        write_midi(root / "b" / f"b{i}.mid", [Track(chord_piece(4, root=55 + i))])
+    return root
+
+
+def test_checkpoint_mode_transfers_the_val_pieces(folders, monkeypatch):
+    d = folders
+    data = tiny_data(d / "data")
+    fake = types.ModuleType("stylegen.transfer")
+    fake.load = lambda path, device="cpu": FakeModel()
+    monkeypatch.setitem(sys.modules, "stylegen.transfer", fake)
+    rc = run("gan.pt", "--recipe", ROOT / "recipes" / "tiny.yaml", "--set", f"data_root={data}",
+             "--set", f"data.cache_dir={d / 'cache'}", "--source", "a", "--target", "b", "--pair",
+             "--classifier", d / "clf.pt", "-o", d / "rep", "--no-musicality", "--save-midi", "--examples", "0")
+    assert rc == 0
+    rep = json.loads((d / "rep" / "report.json").read_text())
+    m = rep["metrics"]
+    assert rep["counts"]["pairs"] == 1 and rep["counts"]["val_pieces_a"] == 1  # val_fraction 0.25 of 4
+    assert rep["counts"]["real_target"] == 1 and rep["counts"]["reverse_pairs"] == 1
+    assert "output/strength/P_source/cycle" in m and "pair/S_tot" in m
+    assert m["output/content/chroma"] == pytest.approx(1.0)
+    assert len(list((d / "rep" / "midi" / "outputs").rglob("*.mid"))) == 1
+
+
+def test_checkpoint_mode_with_the_real_transfer_module(folders, tmp_path):
+    pytest.importorskip("stylegen.transfer")
+    checkpoints = pytest.importorskip("tests.checkpoints")
+    d = folders
+    data = d / "data"
+    for i in range(4):
+        write_midi(data / "pop" / f"p{i}.mid", [Track(scale_piece(4, base=60 + i), name="Melody")])
+        write_midi(data / "classical" / f"c{i}.mid", [Track(chord_piece(4, root=48 + i))])
+    ckpt = checkpoints.write_tiny_checkpoint(d / "gan.pt")
+    write_classifier(d / "clf2.pt", styles=["pop", "classical"], spec=SPEC)
+    recipe = d / "r.yaml"
+    recipe.write_text("name: r\nstyles:\n  pop: {sources: [{path: pop}]}\n  classical: {sources: [{path: classical}]}\n"
+                      "roll: {resolution: 4, lowest_pitch: 36, n_pitches: 48}\n"
+                      "data: {window_bars: 2, hop_bars: 1, val_fraction: 0.25, min_beats: 4, workers: 1}\n")
+    rc = run(ckpt, "--recipe", recipe, "--set", f"data_root={data}", "--set", f"data.cache_dir={d / 'cache'}",
+             "--source", "pop", "--target", "classical", "--classifier", d / "clf2.pt", "-o", d / "rep",
+             "--no-musicality", "--examples", "0")
+    assert rc == 0
+    m = json.loads((d / "rep" / "report.json").read_text())["metrics"]
+    assert m["counts/pairs"] == 1.0 and m["output/content/length_match"] in (0.0, 1.0)

@@ -1,0 +1,95 @@
+import json
+import math
+
+import pytest
+
+from stylegen.errors import StylegenError
+from stylegen.metrics import combined_score, evaluate_pairs
+from stylegen.metrics.musicality import METRICS
+from tests.metrics.helpers import StubClassifier, scale, score
+
+LOW = [scale(shift=-2), scale(shift=-5), scale(shift=-7)]  # highest pitch < 72: the stub says "low"
+HIGH = [scale(shift=12 + k) for k in (0, 2, 4)]  # an octave (and more) up: "high"
+
+
+def evaluate(**kw):
+    args = dict(inputs=LOW, outputs=[s.with_notes(s.notes + [0, 0, 12, 0, 0]) for s in LOW], target="high",
+                classifier=StubClassifier(), real_target=HIGH, source="low", cycles=LOW,
+                names=["x", "y", "z"], n_examples=1)
+    args.update(kw)
+    return evaluate_pairs(**args)
+
+
+def test_rows_strength_content_and_musicality():
+    ev = evaluate()
+    m = ev.metrics
+    # every output an octave up: classified "high"; inputs and the way back "low"
+    assert m["output/strength/target_share"] == 1.0
+    assert m["output/strength/target_prob"] == pytest.approx(0.8)
+    assert m["output/strength/S"] == 1.0 and m["output/strength/S_window"] == 1.0
+    assert m["identity/strength/target_share"] == 0.0 and m["identity/strength/S"] == 0.0
+    assert m["real/strength/target_share"] == 1.0
+    # an octave keeps pitch classes, onsets and contour
+    for k in ("chroma", "onset_f1", "onset_pc_f1", "contour", "length_match"):
+        assert m[f"output/content/{k}"] == pytest.approx(1.0), k
+        assert m[f"identity/content/{k}"] == pytest.approx(1.0), k
+        assert m[f"output/content/{k}/nan"] == 0.0
+        assert math.isnan(m[f"real/content/{k}"])
+    for name in METRICS:
+        assert f"output/musicality/{name}" in m and f"output/musicality/{name}/overlap" in m
+    assert m["output/musicality/pitch_range"] == 12.0
+    assert m["output/musicality/pitch_in_scale_rate/nan"] == 3.0  # no key signatures: counted, not averaged
+    assert math.isnan(m["output/musicality/pitch_in_scale_rate"])
+    assert m["counts/pairs"] == 3.0 and m["counts/real_target"] == 3.0
+    assert [p["name"] for p in ev.pieces] == ["x", "y", "z"]
+    assert ev.pieces[0]["output_style"] == "high" and ev.pieces[0]["input_style"] == "low"
+    assert 0.0 <= combined_score(m, prefix="output/") <= 1.0
+
+
+def test_an_empty_output_is_scored_not_dropped():
+    outs = [LOW[0].with_notes(LOW[0].notes + [0, 0, 12, 0, 0]), LOW[1].with_notes(LOW[1].notes[:0]), LOW[2]]
+    ev = evaluate(outputs=outs, cycles=None, real_target=None)
+    m = ev.metrics
+    assert ev.counts["empty_outputs"] == 1
+    assert m["output/strength/unclassified"] == 1.0
+    assert m["output/strength/target_share"] == 0.5  # of the two classifiable outputs, one is "high"
+    assert m["output/content/onset_f1"] == pytest.approx((1 + 0 + 1) / 3)  # the silent output keeps nothing
+    assert m["output/content/chroma"] == pytest.approx((1 + 0 + 1) / 3)
+    assert any("no notes" in n for n in ev.notes)
+    assert any("no real target pieces" in n for n in ev.notes)
+    assert "real/strength/target_share" not in m
+    assert math.isnan(m["output/musicality/polyphony/overlap"])
+
+
+def test_bad_input_is_one_clear_error():
+    with pytest.raises(StylegenError, match="'jazz'"):
+        evaluate(target="jazz")
+    with pytest.raises(StylegenError, match="'folk'"):
+        evaluate(source="folk")
+    with pytest.raises(StylegenError, match="one to one"):
+        evaluate(outputs=LOW[:2])
+    with pytest.raises(StylegenError, match="no \\(input, output\\) pairs"):
+        evaluate(inputs=[], outputs=[], cycles=None, names=[])
+    with pytest.raises(StylegenError, match="both"):
+        evaluate(source="high")
+
+
+def test_report_files_markdown_and_tensorboard(tmp_path):
+    from stylegen.metrics.report import write_report
+
+    ev = evaluate(counts={"unpaired_inputs": 2}, notes=["2 inputs without an output"])
+    paths = write_report(ev, tmp_path / "rep", step=3)
+    data = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert data["metrics"]["output/strength/S"] == 1.0
+    assert data["metrics"]["real/content/chroma"] is None  # NaN is written as null
+    assert data["counts"]["unpaired_inputs"] == 2
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "| **output** (low → high) | 100.0% |" in md
+    assert "| identity (output = input) | 0.0% |" in md
+    assert "| real high | 100.0% |" in md
+    assert "unpaired inputs: 2" in md and "2 inputs without an output" in md
+    names = sorted(p.split("/")[-1] for p in paths["plots"])
+    assert names == ["content.png", "musicality.png", "rolls_x.png", "strength.png"]
+    assert all((tmp_path / "rep" / "plots" / n).stat().st_size > 1000 for n in names)
+    events = list((tmp_path / "rep" / "tensorboard").glob("events.out.tfevents.*"))
+    assert len(events) == 1 and events[0].stat().st_size > 1000
