@@ -93,3 +93,19 @@ def test_train_classifier_end_to_end(setup, tmp_path):
     ck = load_checkpoint(tmp_path / "c.pt", kind="classifier")
     assert ck["training"]["steps"] == 4 and ck["step"] == 4
     assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
+
+
+def test_stylegen_classifier_command(tiny_root, tmp_path, capsys):
+    from stylegen.cli import main
+    from tests.training.conftest import ROOT
+
+    out = tmp_path / "judge.pt"
+    rc = main(["classifier", str(ROOT / "recipes" / "tiny.yaml"), f"data_root={tiny_root}",
+               f"data.cache_dir={tmp_path / 'cache'}", *SMALL, "-o", str(out), "--steps", "2", "--quiet"])
+    assert rc == 0 and out.is_file()
+    printed = capsys.readouterr().out
+    assert "mean (per style)" in printed and "piece confusion" in printed
+    assert load_classifier(out).styles == ["a", "b"]
+    rc = main(["classifier", str(ROOT / "recipes" / "tiny.yaml"), f"data_root={tiny_root}", "--steps", "0",
+               "--quiet"])
+    assert rc == 2
