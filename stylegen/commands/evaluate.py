@@ -205,8 +205,9 @@ def piece_name(piece) -> str:
     return f"{p.parent.name}/{p.stem}" if p.parent.name else p.stem
 
 
-def recipe_pieces(recipe, style: str, split: str, resolution: int, progress: bool):
-    """(names, scores) of a recipe's split of one style."""
+def recipe_pieces(recipe, style: str, split: str, resolution: int, progress: bool, limit: int | None = None):
+    """(names, scores, total) of a recipe's split of one style: the first ``limit`` pieces by
+    name (all by default) and how many the split holds."""
     from stylegen.data.dataset import prepare
 
     if style not in recipe.styles:
@@ -216,6 +217,8 @@ def recipe_pieces(recipe, style: str, split: str, resolution: int, progress: boo
     pieces = sorted((p for p in corpus.pieces if p.style == si and p.split == split), key=piece_name)
     if not pieces:
         raise StylegenError(f"{recipe.source_file}: no {split} pieces of style {style!r}")
+    total = len(pieces)
+    pieces = pieces[:limit] if limit is not None else pieces
     bar = _progress(len(pieces), f"reading {style} {split}", progress)
     names, scores = [], []
     for p in pieces:
@@ -225,7 +228,7 @@ def recipe_pieces(recipe, style: str, split: str, resolution: int, progress: boo
             bar.update(1)
     if bar:
         bar.close()
-    return names, scores
+    return names, scores, total
 
 
 def real_pieces(args, clf, recipe, counts: dict, notes: list, progress: bool):
@@ -242,7 +245,7 @@ def real_pieces(args, clf, recipe, counts: dict, notes: list, progress: bool):
     if real:
         recipe = load_recipe(real, args.overrides)
     if recipe is not None:
-        _, scores = recipe_pieces(recipe, target, "val", res, progress)
+        _, scores, _ = recipe_pieces(recipe, target, "val", res, progress)
         notes.append(f"real {target} pieces: the val split of {recipe.source_file} ({len(scores)} pieces)")
         return scores
     # the classifier's own recipe, when its data is on this machine
@@ -254,7 +257,7 @@ def real_pieces(args, clf, recipe, counts: dict, notes: list, progress: bool):
                 from stylegen.config import check_paths
 
                 check_paths(r)
-                _, scores = recipe_pieces(r, target, "val", res, progress)
+                _, scores, _ = recipe_pieces(r, target, "val", res, progress)
                 notes.append(f"real {target} pieces: the val split of the classifier's recipe {r.name!r} "
                              f"({len(scores)} pieces)")
                 return scores
@@ -303,17 +306,15 @@ def checkpoint_mode(args, clf, progress: bool):
     for st in (args.source, args.target):
         if st not in recipe.styles:
             raise StylegenError(f"{recipe.source_file}: no style {st!r} (styles: {', '.join(recipe.styles)})")
-    model = load(args.checkpoint)
-    res = recipe.roll.resolution
+    model = load(args.checkpoint, device=args.device)
+    res = model.spec.resolution
     counts, notes = {}, []
 
     def sources_of(style: str):
-        names, scores = recipe_pieces(recipe, style, "val", res, progress)
-        counts[f"val_pieces_{style}"] = len(scores)
-        if args.max_pieces is not None and len(scores) > args.max_pieces:
-            notes.append(f"{style}: the first {args.max_pieces} of {len(scores)} validation pieces by name "
-                         "(--max-pieces)")
-            names, scores = names[: args.max_pieces], scores[: args.max_pieces]
+        names, scores, total = recipe_pieces(recipe, style, "val", res, progress, args.max_pieces)
+        counts[f"val_pieces_{style}"] = total
+        if len(scores) < total:
+            notes.append(f"{style}: the first {len(scores)} of {total} validation pieces by name (--max-pieces)")
         return names, scores
 
     names, inputs = sources_of(args.source)
