@@ -30,9 +30,9 @@ How a piece is transferred (docs/transfer.md has the measurements behind each ch
 
 ``keep_melody``: the melody (the track the file names as such, else a skyline top voice)
 stays note for note on its own track.  The generator still hears the whole texture, melody
-included (as in training), and writes the accompaniment; generated notes that would double,
-clash with or cross the melody (sounding with a melody note and less than a minor third
-below it) are removed.
+included (as in training), and writes the accompaniment; generated notes that would double
+or clash with the melody (sounding with a melody note and within a whole tone of it) are
+removed.
 
 This module imports nothing from ``stylegen.training``.
 """
@@ -56,7 +56,7 @@ from stylegen.errors import StylegenError
 StyleArg = str | Mapping[str, float]
 
 DEFAULT_CHUNK = 2048  # LSTM steps per forward call; bounds memory, does not change the result
-MELODY_GAP = 3  # generated notes must stay at least this many semitones below a sounding melody note
+MELODY_CLASH = 2  # with keep_melody, generated notes this close to a sounding melody note are removed
 PIANO = TrackInfo(name="Piano", program=0)
 
 
@@ -269,24 +269,25 @@ def melody_mask(score: Score) -> tuple[np.ndarray, str]:
     return skyline(score.notes), "skyline"
 
 
-def clear_melody_lane(notes: np.ndarray, melody: np.ndarray, length: int, gap: int = MELODY_GAP) -> np.ndarray:
-    """Mask of the ``notes`` to keep: those that never sound with a melody note while less
-    than ``gap`` semitones below it (no doubling, no seconds against it, no crossing)."""
+def clear_melody_lane(notes: np.ndarray, melody: np.ndarray, length: int, clash: int = MELODY_CLASH) -> np.ndarray:
+    """Mask of the ``notes`` to keep: those that never sound together with a melody note
+    within ``clash`` semitones of it (a unison doubles it, a second rubs against it)."""
     keep = np.ones(len(notes), dtype=bool)
     if len(notes) == 0 or len(melody) == 0:
         return keep
     T = max(int(length), int((notes[:, ONSET] + notes[:, DURATION]).max()),
             int((melody[:, ONSET] + melody[:, DURATION]).max()))
-    floor = np.full(T + 1, 10_000, dtype=np.int64)  # lowest sounding melody pitch per step
+    # near[t, p]: a melody note within `clash` semitones of pitch p sounds at step t
+    near = np.zeros((T + 1, 128 + 2 * clash), dtype=np.int32)
     for on, dur, pitch in melody[:, [ONSET, DURATION, PITCH]].tolist():
-        seg = floor[on:on + dur]
-        np.minimum(seg, pitch, out=seg)
+        near[on:on + dur, pitch:pitch + 2 * clash + 1] = 1
+    near = near[:, clash:clash + 128]
+    cum = np.zeros((T + 2, 128), dtype=np.int32)
+    np.cumsum(near, axis=0, out=cum[1:])
     starts = notes[:, ONSET].astype(np.int64)
     ends = np.maximum(starts + 1, starts + notes[:, DURATION])
-    # the lowest melody pitch over each note's span: minimum.reduceat over [start, end)
-    idx = np.stack([starts, ends], axis=1).reshape(-1)
-    low = np.minimum.reduceat(floor, idx)[::2]
-    return notes[:, PITCH] <= low - gap
+    p = notes[:, PITCH].astype(np.int64)
+    return cum[ends, p] - cum[starts, p] == 0
 
 
 def _metric_velocities(notes: np.ndarray, resolution: int, beats_per_bar: int) -> np.ndarray:

@@ -263,11 +263,19 @@ def test_skyline_takes_the_top_voice():
     assert skyline(np.zeros((0, 5), np.int32)).tolist() == []
 
 
-def test_melody_lane_is_cleared_below_the_melody():
-    melody = np.array([[0, 8, 72, 90, 0]], np.int32)
-    acc = np.array([[0, 4, 72, 80, 0], [2, 4, 71, 80, 0], [4, 4, 69, 80, 0], [0, 8, 60, 80, 0],
-                    [8, 4, 76, 80, 0], [6, 4, 74, 80, 0]], np.int32)
-    assert clear_melody_lane(acc, melody, 12).tolist() == [False, False, True, True, True, False]
+def test_notes_that_double_or_clash_with_the_melody_are_removed():
+    melody = np.array([[0, 8, 72, 90, 0], [8, 4, 50, 90, 0]], np.int32)
+    acc = np.array([[0, 4, 72, 80, 0],  # unison: removed
+                    [2, 4, 71, 80, 0],  # a semitone below: removed
+                    [4, 4, 69, 80, 0],  # a minor third below: kept
+                    [0, 8, 60, 80, 0],  # an octave below: kept
+                    [8, 4, 74, 80, 0],  # after the melody note: kept
+                    [6, 4, 74, 80, 0],  # a whole tone above while it sounds: removed
+                    [0, 8, 76, 80, 0],  # a major third above: kept
+                    [7, 1, 70, 80, 0],  # a whole tone below: removed
+                    [11, 3, 51, 80, 0]], np.int32)  # overlaps the second melody note by one step
+    assert clear_melody_lane(acc, melody, 16).tolist() == [False, False, True, True, True, False, True, False, False]
+    assert clear_melody_lane(acc, melody[:0], 16).all()
 
 
 def test_keep_melody_keeps_the_named_melody_note_for_note(model, tmp_path):
