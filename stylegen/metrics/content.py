@@ -40,7 +40,12 @@ def bar_edges(score: Score, end: int | None = None) -> np.ndarray:
     last bar length until they cover ``end`` (default: the score's length)."""
     end = max(int(score.length if end is None else end), 1)
     starts = [int(s) for s in score.bar_starts()]
-    bar = starts[-1] - starts[-2] if len(starts) >= 2 else 4 * score.resolution
+    sigs = score.trusted_time_signatures()
+    if sigs:
+        _, num, den = sigs[-1]
+        bar = round(num * 4 / den * score.resolution)
+    else:
+        bar = 4 * score.resolution
     bar = max(1, bar)
     while starts[-1] + bar < end:
         starts.append(starts[-1] + bar)
