@@ -9,14 +9,17 @@ sets both level (``(v/127)^2``) and brightness (loud notes have stronger upper p
 Partials at or above 0.45 x the sample rate are dropped, so nothing aliases at any rate.
 All tracks use this one voice; MIDI programs are ignored.
 
-Drums are short noise bursts and pitch-swept sines (kick, toms), one recipe per General
-MIDI drum key (see ``_drum_table``).
+Drums are noise bursts (white to high-passed) and pitch-swept sines (kick, toms), one
+recipe per General MIDI drum key (see ``_drum_table``); every hit of a key is the same
+seeded sample, scaled by velocity, like a drum machine.
 
-Rendering is vectorised: the notes are cut into chunks of about a million output samples,
-and for each chunk every sample of every note is laid out in one flat tensor
-(``note_id``, ``t``), computed at once and added into the output with ``index_add_``.
-Notes are never longer than the time their fundamental takes to fall 60 dB, plus the
-release, so a held bass note costs at most a few seconds of samples.
+How it is fast: like a sampler.  For each key that is played, the sustained tone is
+computed once (partials x time, float64 phases so long notes stay in tune) at four timbre
+layers (velocity 32, 64, 95, 127); a note is then a crossfade of two layers times its gain
+and damper curve.  Notes of one key are grouped by length and rendered as a padded
+(notes, time) block, added into the output with ``index_add_``; no Python loop runs per
+sample or per note.  No note sounds longer than the time its fundamental takes to fall
+60 dB, plus the release, so a held bass note costs a few seconds of samples at most.
 
     synthesize(seconds_on, seconds_off, pitch, velocity, sample_rate, ...) -> (1, samples)
 """
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-CHUNK_SAMPLES = 1 << 20  # flat samples computed at once (~4 MB per float32 temporary)
+CHUNK_SAMPLES = 1 << 20  # samples in one (notes, time) block (~4 MB per float32 temporary)
 
 
 @dataclass(frozen=True)
@@ -85,31 +88,6 @@ def _drum_table() -> dict[int, _Drum]:
 _DRUMS = _drum_table()
 _OTHER_DRUM = _Drum(noise_decay=0.05, noise_level=0.4, brightness=0.7)
 DRUM_LEVEL = 0.5  # drums relative to a piano note of the same velocity
-
-
-def midi_to_hz(pitch: torch.Tensor) -> torch.Tensor:
-    return 440.0 * torch.pow(2.0, (pitch.to(torch.float64) - 69.0) / 12.0)
-
-
-def _flat_layout(lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """For notes of ``lengths`` samples laid end to end: (note_id, t) per flat sample."""
-    n = len(lengths)
-    note_id = torch.repeat_interleave(torch.arange(n), lengths)  # (S,) int64
-    first = torch.cumsum(lengths, 0) - lengths  # (n,) flat index of each note's first sample
-    t = torch.arange(int(lengths.sum())) - first.index_select(0, note_id)  # (S,) samples since the onset
-    return note_id, t
-
-
-def _chunks(lengths: np.ndarray, limit: int = CHUNK_SAMPLES):
-    """Index ranges [a, b) of consecutive notes whose lengths add up to about ``limit``."""
-    a, total = 0, 0
-    for i, n in enumerate(lengths):
-        if total and total + n > limit:
-            yield a, i
-            a, total = i, 0
-        total += int(n)
-    if a < len(lengths):
-        yield a, len(lengths)
 
 
 LAYERS = torch.tensor([0.25, 0.5, 0.75, 1.0], dtype=torch.float64)  # velocity/127 of the timbre layers
@@ -185,23 +163,23 @@ def _piano_key(out: torch.Tensor, pitch: int, start: np.ndarray, length: np.ndar
         out.index_add_(0, (start_t.index_select(0, sel)[:, None] + t[None, :]).view(-1), y.view(-1))
 
 
-def _drum_chunk(out: torch.Tensor, start: torch.Tensor, length: torch.Tensor, recipe: torch.Tensor,
-                vel: torch.Tensor, sr: int, gen: torch.Generator) -> None:
-    """Add drum hits into ``out``; ``recipe`` is (n, 7) rows of _Drum fields."""
-    note_id, t_idx = _flat_layout(length)
-    t = t_idx.to(torch.float32) / sr
-    r = recipe.to(torch.float32).index_select(0, note_id)  # (S, 7)
-    tone_hz, sweep_hz, tone_decay, tone_level, noise_decay, noise_level, brightness = r.unbind(1)
-    # swept sine: f(t) = tone + sweep e^(-t/30ms); its phase integrates that
+def _drum_template(recipe: _Drum, n_samples: int, sr: int, gen: torch.Generator) -> torch.Tensor:
+    """One hit of a drum at full velocity: (n_samples,) float32, fading to 0 at the end."""
+    t = torch.arange(n_samples, dtype=torch.float32) / sr
+    # swept sine: f(t) = tone + sweep e^(-t/30ms); its phase (in cycles) integrates that
     tau = 0.03
-    cyc = tone_hz * t + sweep_hz * tau * (1.0 - torch.exp(-t / tau))
-    tone = torch.sin(2 * math.pi * (cyc - torch.floor(cyc))) * torch.exp(-t / tone_decay) * tone_level
-    white = torch.randn(len(t) + 1, generator=gen)
-    colored = (1.0 - brightness) * white[1:] + brightness * 0.7 * (white[1:] - white[:-1])
-    noise = colored * torch.exp(-t / noise_decay) * noise_level
-    env = torch.clamp(t / 0.001, max=1.0) * (vel.to(torch.float32) / 127.0).index_select(0, note_id) ** 2 * DRUM_LEVEL
-    fade = (1.0 - t_idx.to(torch.float32) / length.to(torch.float32).index_select(0, note_id)).clamp(min=0.0)  # end at 0
-    out.index_add_(0, start.index_select(0, note_id) + t_idx, (tone + noise) * env * fade)
+    cyc = recipe.tone_hz * t + recipe.sweep_hz * tau * (1.0 - torch.exp(-t / tau))
+    tone = torch.sin(2 * math.pi * (cyc - torch.floor(cyc))) * torch.exp(-t / recipe.tone_decay) * recipe.tone_level
+    white = torch.randn(n_samples + 1, generator=gen)
+    colored = (1.0 - recipe.brightness) * white[1:] + recipe.brightness * 0.7 * (white[1:] - white[:-1])
+    noise = colored * torch.exp(-t / recipe.noise_decay) * recipe.noise_level
+    attack = torch.clamp(t / 0.001, max=1.0)
+    fade = 1.0 - torch.arange(n_samples, dtype=torch.float32) / n_samples  # reaches 0: no click at the end
+    return (tone + noise) * attack * fade * DRUM_LEVEL
+
+
+def _drum_seconds(recipe: _Drum) -> float:
+    return min(5.0 * max(recipe.tone_decay if recipe.tone_level > 0 else 0.0, recipe.noise_decay), 2.0)
 
 
 def synthesize(on: np.ndarray, off: np.ndarray, pitch: np.ndarray, velocity: np.ndarray, sample_rate: int,
@@ -230,21 +208,15 @@ def synthesize(on: np.ndarray, off: np.ndarray, pitch: np.ndarray, velocity: np.
     hold = np.maximum(np.round(hold_s * sr).astype(np.int64), 1)
     length = hold + max(1, round(voice.release * sr))
 
-    drum_recipe = np.zeros((0, 7))
-    d_start = d_len = d_vel = np.zeros(0, np.int64)
-    if drums_on is not None and len(drums_on):
-        d_pitch = np.asarray(drums_pitch, np.int64).reshape(-1)
-        d_vel = np.clip(np.asarray(drums_velocity, np.int64).reshape(-1), 1, 127)
-        recipes = [_DRUMS.get(int(p), _OTHER_DRUM) for p in d_pitch]
-        drum_recipe = np.array([[r.tone_hz, r.sweep_hz, r.tone_decay, r.tone_level, r.noise_decay,
-                                 r.noise_level, r.brightness] for r in recipes], dtype=np.float64)
-        d_start = np.round(np.asarray(drums_on, np.float64).reshape(-1) * sr).astype(np.int64)
-        d_seconds = np.minimum(5.0 * np.maximum(drum_recipe[:, 2] * (drum_recipe[:, 3] > 0), drum_recipe[:, 4]), 2.0)
-        d_len = np.maximum(np.round(d_seconds * sr).astype(np.int64), 1)
+    d_on = np.zeros(0) if drums_on is None else np.asarray(drums_on, np.float64).reshape(-1)
+    d_start = np.round(d_on * sr).astype(np.int64)
+    d_pitch = np.zeros(0, np.int64) if drums_on is None else np.asarray(drums_pitch, np.int64).reshape(-1)
+    d_vel = np.zeros(0, np.int64) if drums_on is None else np.clip(np.asarray(drums_velocity, np.int64).reshape(-1), 1, 127)
+    d_len = np.array([max(1, round(_drum_seconds(_DRUMS.get(int(p), _OTHER_DRUM)) * sr)) for p in d_pitch], np.int64)
 
     total = max(int(np.max(start + length, initial=0)), int(np.max(d_start + d_len, initial=0)),
                 int(math.ceil(min_seconds * sr)))
-    pad = int(np.max(length, initial=0))  # padded note blocks may reach past the end
+    pad = int(max(np.max(length, initial=0), np.max(d_len, initial=0)))  # padded blocks may reach past the end
     out = torch.zeros(total + pad, dtype=torch.float32)  # (samples + pad,)
 
     if len(on):
@@ -252,8 +224,13 @@ def synthesize(on: np.ndarray, off: np.ndarray, pitch: np.ndarray, velocity: np.
         for key in np.unique(pitch):
             sel = pitch == key
             _piano_key(out, int(key), start[sel], length[sel], hold[sel], velocity[sel], phase[key], sr, voice)
-    if len(d_start):
-        tensors = [torch.from_numpy(a) for a in (d_start, d_len, drum_recipe, d_vel)]
-        for a, b in _chunks(d_len):
-            _drum_chunk(out, *(x[a:b] for x in tensors), sr, gen)
+    for key in np.unique(d_pitch):  # every hit of a drum key is its template times (v/127)^2
+        sel = np.flatnonzero(d_pitch == key)
+        template = _drum_template(_DRUMS.get(int(key), _OTHER_DRUM), int(d_len[sel[0]]), sr,
+                                  torch.Generator().manual_seed(seed * 1000 + int(key)))  # (T,)
+        gains = torch.from_numpy((d_vel[sel] / 127.0) ** 2).to(torch.float32)  # (n,)
+        starts = torch.from_numpy(d_start[sel])
+        for part in torch.split(torch.arange(len(sel)), max(1, CHUNK_SAMPLES // len(template))):
+            y = gains[part, None] * template[None, :]  # (n, T)
+            out.index_add_(0, (starts[part, None] + torch.arange(len(template))[None, :]).view(-1), y.view(-1))
     return out[:total].unsqueeze(0)  # (1, samples)

@@ -194,6 +194,21 @@ def test_measure_loudness_avoids_torchaudio_clamp():
     assert abs(measure_loudness(sine * 0.1, sr) - (-23.0)) < 0.2  # -20 dBFS, 1 kHz sine: ~ -23 LUFS
 
 
+@pytest.mark.parametrize("sr", [16000, 44100, 48000])
+def test_meter_agrees_with_torchaudio(sr):
+    import torchaudio.functional as AF
+
+    g = torch.Generator().manual_seed(0)
+    tone = 0.3 * torch.sin(2 * math.pi * 200 * torch.arange(sr) / sr)
+    signals = [
+        0.1 * torch.randn(2, 2 * sr, generator=g),  # stereo noise
+        0.05 * torch.randn(5, sr, generator=g),  # 5 channels (surround weights)
+        torch.cat([tone, torch.zeros(2 * sr), 0.01 * torch.randn(sr, generator=g)])[None],  # both gates act
+    ]
+    for w in signals:
+        assert abs(measure_loudness(w, sr) - float(AF.loudness(w, sr))) < 0.01
+
+
 def test_limiter_keeps_peaks_below_ceiling_and_loudness_on_target():
     sr = 16000
     w = 0.1 * torch.sin(2 * math.pi * 440 * torch.arange(2 * sr) / sr)[None]
