@@ -451,6 +451,8 @@ class Model:
         """Re-write a piece (a ``muspy.Music`` or a MIDI path) in ``style``; returns a
         ``muspy.Music``.  Options as :meth:`transfer_score` (``source``, ``strength``,
         ``seed``, ``temperature``, ``threshold``, ``keep_melody``, ``drop_drums``).
+        A ``muspy.Music`` ends at its last event: to keep a final rest in a file, use
+        :meth:`transfer_file`.
 
         Example::
 
