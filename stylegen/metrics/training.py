@@ -5,7 +5,7 @@
 
 ``inputs``/``outputs`` are (B, 2, T, P) rolls on the trainer's device, ``sources`` and
 ``targets`` (B,) style indices in the trainer's style list.  Strength needs a classifier
-on the same piano-roll grid whose vocabulary holds the target styles: the shipped one by
+on the same time grid (rolls are moved onto its pitch rows) that knows the target styles: the shipped one by
 default (or ``classifier_path``, or $STYLEGEN_CLASSIFIER); without one the hook logs the
 content metrics only and ``val/score`` is left to the trainer, with one warning.
 ``val/score`` is ``combined_score`` of the window metrics (-inf when undefined, so that
@@ -35,15 +35,41 @@ def compatible_classifier(spec, styles: list[str], path: str | None = None, devi
         clf = load_classifier(path, device=device)
     except StylegenError as e:
         return None, str(e)
-    mine = (clf.spec.resolution, clf.spec.lowest_pitch, clf.spec.n_pitches)
-    theirs = (spec.resolution, spec.lowest_pitch, spec.n_pitches)
-    if mine != theirs:
-        return None, (f"classifier {clf.path} reads rolls of (resolution, lowest pitch, pitches) {mine}, "
-                      f"this recipe makes {theirs}")
+    if clf.spec.resolution != spec.resolution:
+        return None, (f"classifier {clf.path} reads rolls of {clf.spec.resolution} steps per beat, "
+                      f"this recipe makes {spec.resolution}")
+    lo = max(spec.lowest_pitch, clf.spec.lowest_pitch)
+    hi = min(spec.highest_pitch, clf.spec.highest_pitch)
+    if hi < lo:
+        return None, f"classifier {clf.path} covers pitches no row of this recipe's rolls holds"
     style_map = [clf.styles.index(s) if s in clf.styles else -1 for s in styles]
     if all(i < 0 for i in style_map):
         return None, f"classifier {clf.path} knows none of the styles {', '.join(styles)}"
     return clf, style_map
+
+
+def to_pitch_range(rolls: torch.Tensor, src, dst) -> torch.Tensor:
+    """Rolls (B, C, T, P_src) on ``src``'s pitch rows -> (B, C, T, P_dst) on ``dst``'s: the
+    shared pitches are copied, the others are empty (the grid must be the same)."""
+    if (src.lowest_pitch, src.n_pitches) == (dst.lowest_pitch, dst.n_pitches):
+        return rolls
+    out = rolls.new_zeros(*rolls.shape[:3], dst.n_pitches)
+    lo = max(src.lowest_pitch, dst.lowest_pitch)
+    hi = min(src.highest_pitch, dst.highest_pitch)
+    if hi >= lo:
+        out[..., lo - dst.lowest_pitch: hi - dst.lowest_pitch + 1] = \
+            rolls[..., lo - src.lowest_pitch: hi - src.lowest_pitch + 1]
+    return out
+
+
+class _OnRecipeRows:
+    """A classifier seen through a recipe's pitch rows (rolls are moved onto its own rows)."""
+
+    def __init__(self, clf, spec):
+        self.clf, self.spec = clf, spec
+
+    def probs(self, rolls: torch.Tensor) -> torch.Tensor:
+        return self.clf.probs(to_pitch_range(rolls, self.spec, self.clf.spec))
 
 
 def make_eval_fn(trainer, classifier_path: str | None = None,
@@ -62,7 +88,8 @@ def make_eval_fn(trainer, classifier_path: str | None = None,
             mapped = torch.tensor([style_map[int(i)] for i in t], dtype=torch.long)
         else:
             mapped = torch.full_like(t, -1)
-        m = window_metrics(inputs, outputs, mapped, trainer.spec, classifier=clf)
+        judge = _OnRecipeRows(clf, trainer.spec) if clf is not None else None
+        m = window_metrics(inputs, outputs, mapped, trainer.spec, classifier=judge)
         out = {f"val/{k}": v for k, v in m.items()}
         if clf is not None:
             score = combined_score(m, weights)

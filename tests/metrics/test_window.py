@@ -103,6 +103,22 @@ def test_training_hook_maps_styles_and_scores(tmp_path, monkeypatch):
     assert 0.0 <= out["val/strength/target_prob"] <= 1.0
     expected = combined_score({k[4:]: v for k, v in out.items() if k != "val/score"})
     assert out["val/score"] == pytest.approx(expected)
-    other = RollSpec(resolution=4, lowest_pitch=24, n_pitches=84)
+    other = RollSpec(resolution=8, lowest_pitch=36, n_pitches=48)
     clf, why = training.compatible_classifier(other, ["a"], str(path))
-    assert clf is None and "resolution" in why
+    assert clf is None and "steps per beat" in why
+    clf, why = training.compatible_classifier(SPEC, ["x"], str(path))
+    assert clf is None and "none of the styles" in why
+
+
+def test_rolls_move_onto_the_classifiers_pitch_rows():
+    from stylegen.metrics.training import to_pitch_range
+
+    wide = RollSpec(resolution=4, lowest_pitch=24, n_pitches=84)
+    x = torch.stack([roll([(0, 4, C), (4, 4, 0), (8, 4, 47)])])  # C4, the lowest and the highest row
+    y = to_pitch_range(x, SPEC, wide)
+    assert y.shape == (1, 2, 32, 84)
+    assert y[0, 1, 0, 60 - 24] == 1 and y[0, 1, 4, 36 - 24] == 1 and y[0, 1, 8, 83 - 24] == 1
+    assert y.sum() == x.sum()
+    back = to_pitch_range(y, wide, SPEC)
+    assert torch.equal(back, x)
+    assert to_pitch_range(x, SPEC, SPEC) is x
