@@ -22,12 +22,12 @@ from stylegen.errors import StylegenError
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_model_arguments(p)
-    p.add_argument("--bars", type=int, default=32, help="bars to compose (after the primer, with --primer); default 32")
-    p.add_argument("--seed", type=int, default=None, help="noise seed: same seed, same piece (default: random, printed)")
+    p.add_argument("--bars", type=int, default=32, metavar="N", help="bars to compose (after the primer, with --primer); default 32")
+    p.add_argument("--seed", type=int, default=None, metavar="N", help="noise seed: same seed, same piece (default: random, printed)")
     p.add_argument("--primer", default=None, metavar="MIDI",
                    help="continue this piece: it is kept unchanged and the new bars follow it")
-    p.add_argument("--tempo", type=float, default=None, help="quarter notes per minute without a primer (default 120)")
-    p.add_argument("--beats-per-bar", type=int, default=4, help="beats per bar without a primer (default 4)")
+    p.add_argument("--tempo", type=float, default=None, metavar="QPM", help="quarter notes per minute without a primer (default 120)")
+    p.add_argument("--beats-per-bar", type=int, default=4, metavar="N", help="beats per bar without a primer (default 4)")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
 
 

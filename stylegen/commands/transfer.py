@@ -33,12 +33,12 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", default=None, metavar="PATH", help="output file (or folder)")
     p.add_argument("--checkpoint", default=None, metavar="PATH",
                    help="generator checkpoint (default: the shipped checkpoints/pop2classical.pt)")
-    p.add_argument("--temperature", type=float, default=1.0,
+    p.add_argument("--temperature", type=float, default=1.0, metavar="T",
                    help="scale of the generator's noise: 1 = as trained (default), 0 = none, >1 freer")
-    p.add_argument("--threshold", type=float, default=0.5,
+    p.add_argument("--threshold", type=float, default=0.5, metavar="P",
                    help="a note sounds where its probability exceeds this (default 0.5, as in training); "
                         "lower: more notes")
-    p.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
+    p.add_argument("--device", default="cpu", metavar="D", help="cpu (default), cuda, cuda:N, mps or auto")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument("--wav", action="store_true", help="also write audio (.wav beside each MIDI file)")
 
@@ -105,11 +105,11 @@ def midi_files(folder: Path) -> list[Path]:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="a MIDI file, or a folder (searched recursively for .mid/.midi)")
     add_model_arguments(p)
-    p.add_argument("--source", default=None,
+    p.add_argument("--source", default=None, metavar="STYLE",
                    help="the input's own style; needed for --strength below 1")
-    p.add_argument("--strength", type=float, default=1.0,
+    p.add_argument("--strength", type=float, default=1.0, metavar="S",
                    help="0..1: blend from --source (0) to --style (1, default)")
-    p.add_argument("--seed", type=int, default=0, help="noise seed (default 0): same seed, same output")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="noise seed (default 0): same seed, same output")
     p.add_argument("--keep-melody", action="store_true",
                    help="keep the melody note for note on its own track (the track named as melody, "
                         "else the top voice) and re-write the rest")
