@@ -71,6 +71,11 @@ def format_markdown(ev: Evaluation, plots: list[str] | None = None) -> str:
     out.append(f"{c.get('pairs', 0)} pairs scored; {c.get('real_target', 0)} real {ev.target} pieces for context. "
                f"Classifier: `{ev.meta.get('classifier', '')}` (styles: {', '.join(ev.meta.get('classifier_styles', []))}).")
     out += ["", "## At a glance", "", _table(["row"] + [t for _, t, _ in cols], rows), ""]
+    if "pair/S_tot" in m:
+        out += [f"**S_tot** of the pair {ev.source} ↔ {ev.target} (Brunner et al.; published pop↔classical "
+                f"58.1%): **{fmt(m['pair/S_tot'], 'pct')}** (S {ev.source}→{ev.target}→{ev.source} "
+                f"{fmt(m.get('output/strength/S'), 'pct')}, S {ev.target}→{ev.source}→{ev.target} "
+                f"{fmt(m.get('pair/S_reverse'), 'pct')}).", ""]
     out += [
         "Strength: *target share* = share of pieces whose mean window probability is highest for the target; "
         "*S* = Brunner et al.'s strength from the source-style shares (0 = unchanged, 1 = complete; "

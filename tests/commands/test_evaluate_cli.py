@@ -124,6 +124,7 @@ def test_checkpoint_mode_transfers_the_val_pieces(folders, monkeypatch):
     assert "output/strength/P_source/cycle" in m and "pair/S_tot" in m
     assert m["output/content/chroma"] == pytest.approx(1.0)
     assert len(list((d / "rep" / "midi" / "outputs").rglob("*.mid"))) == 1
+    assert "**S_tot** of the pair a ↔ b" in (d / "rep" / "report.md").read_text()
 
 
 def test_checkpoint_mode_with_the_real_transfer_module(folders, tmp_path):
