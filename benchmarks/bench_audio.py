@@ -5,7 +5,7 @@
 
 The piece is built in code (no data files): 100 bpm, a melody in eighth notes, half-note
 triads, a bass line in quarters and a drum pattern (kick, snare, hi-hats) -- 3 minutes is
-300 beats, 1,650 pitched notes and 1,200 drum hits.  Each renderer runs in a fresh
+300 beats, 1,350 pitched notes and 938 drum hits.  Each renderer runs in a fresh
 process: one small warm-up render (imports, soundfont loading), then ``--repeats`` timed
 renders of the whole piece; the best is reported.  Peak memory is the growth of the
 process's maximum resident set over the warm state during the first timed
@@ -14,7 +14,7 @@ process's maximum resident set over the warm state during the first timed
 Columns: ``render_score`` end to end (synthesis + loudness normalisation + peak limit) at
 44.1 kHz; the loudness step alone; ``write_audio`` of the WAV; ``render_for_tensorboard``
 of the first 30 s at 16 kHz; real-time factor (seconds of audio per second of work).
-Prints a markdown table for benchmarks/README.md.
+Prints a markdown table for benchmarks/README.md, then a JSON summary last.
 """
 
 from __future__ import annotations
@@ -131,6 +131,7 @@ def main(argv=None) -> int:
     if "soundfont" in renderers and not find_soundfont():
         print("no soundfont installed: skipping the soundfont renderer", file=sys.stderr)
         renderers = [r for r in renderers if r != "soundfont"]
+    load_start = os.getloadavg()[0]
     rows = []
     for r in renderers:
         cmd = [sys.executable, __file__, "--one", r, "--minutes", str(args.minutes), "--repeats", str(args.repeats),
@@ -149,6 +150,9 @@ def main(argv=None) -> int:
         ch = "mono" if row["channels"] == 1 else "stereo"
         print(f"| {row['renderer']} ({ch}) | {row['render']:.2f} s | {row['normalise']:.2f} s | {row['write']:.2f} s | "
               f"{row['tensorboard']:.2f} s | {row['audio_s'] / row['render']:.0f}x | +{row['peak_mb']:.0f} MB |")
+    print(f"\nload average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
+    print(json.dumps({"sample_rate": args.sample_rate, "minutes": args.minutes, "threads": args.threads,
+                      "load_start": load_start, "load_end": os.getloadavg()[0], "renderers": rows}))
     return 0
 
 
