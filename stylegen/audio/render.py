@@ -89,8 +89,8 @@ def _torch_threads(n: int | None):
     """Run torch ops on ``n`` threads, restoring the setting after.
 
     The renderers do many short, memory-bound element-wise ops: on a busy machine OpenMP's
-    threads wait on each other (measured 10-20x slower with 2 threads than with 1 on a
-    shared 2-core box), and a second thread gains little when the box is idle."""
+    threads wait on each other (the built-in synth measured 20x slower with 2 threads than
+    with 1 on a shared 2-core box; benchmarks/README.md)."""
     old = torch.get_num_threads()
     if not n or n == old:
         yield

@@ -156,8 +156,9 @@ def _piano_key(out: torch.Tensor, pitch: int, start: np.ndarray, length: np.ndar
         span = int(length[sel.numpy()].max())
         t = torch.arange(span)  # (T,)
         lo = lower.index_select(0, sel)
-        y = a.index_select(0, sel)[:, None] * templates.index_select(0, lo)[:, :span]  # (n, T)
-        y += b.index_select(0, sel)[:, None] * templates.index_select(0, lo + 1)[:, :span]
+        head = templates[:, :span]  # (L, T) view
+        y = a.index_select(0, sel)[:, None] * head.index_select(0, lo)  # (n, T)
+        y += b.index_select(0, sel)[:, None] * head.index_select(0, lo + 1)
         # damper: 1 until the hold, cubic fade over n_rel samples, 0 after (padding included)
         y *= damper.index_select(0, (t[None, :] - hold_t.index_select(0, sel)[:, None]).clamp_(0, n_rel).view(-1)).view_as(y)
         out.index_add_(0, (start_t.index_select(0, sel)[:, None] + t[None, :]).view(-1), y.view(-1))
