@@ -6,7 +6,7 @@ import pytest
 from stylegen.errors import StylegenError
 from stylegen.metrics import combined_score, evaluate_pairs
 from stylegen.metrics.musicality import METRICS
-from tests.metrics.helpers import StubClassifier, scale, score
+from tests.metrics.helpers import StubClassifier, scale
 
 LOW = [scale(shift=-2), scale(shift=-5), scale(shift=-7)]  # highest pitch < 72: the stub says "low"
 HIGH = [scale(shift=12 + k) for k in (0, 2, 4)]  # an octave (and more) up: "high"
