@@ -88,7 +88,7 @@ class GeneratorConfig:
 @dataclass
 class DiscriminatorConfig:
     name: str = "cnn"
-    channels: int = 32
+    channels: int = 16
     style_head: Literal["projection", "auxiliary"] = "projection"
     spectral_norm: bool = True
     input_noise: float = 0.1  # std of Gaussian noise on D's inputs
@@ -135,6 +135,7 @@ class LossConfig:
     feature_matching_weight: float = 0.0
     onset_pos_weight: float = 4.0  # BCE positive weight: notes are sparse in a roll
     compose_fraction: float = 0.25  # share of each batch with empty content (trains `generate`)
+    style_fake_weight: float = 0.0  # D's style head also learns the *source* style of transferred windows
 
 
 @dataclass
@@ -422,7 +423,8 @@ def _check(recipe: Recipe, check_models: bool = True) -> None:
             bad(f"checkpoint.{k}", "must be at least 1")
     if not 0.0 <= recipe.loss.compose_fraction <= 1.0:
         bad("loss.compose_fraction", "must be in [0, 1]")
-    for k in ("adversarial_weight", "style_weight", "cycle_weight", "identity_weight", "feature_matching_weight"):
+    for k in ("adversarial_weight", "style_weight", "cycle_weight", "identity_weight", "feature_matching_weight",
+              "style_fake_weight"):
         if getattr(recipe.loss, k) < 0:
             bad(f"loss.{k}", "must be >= 0")
     if recipe.logging.every < 1:

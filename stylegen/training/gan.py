@@ -255,6 +255,14 @@ class GANTrainer:
                     loss_adv = losses.d_loss(d_real_adv, d_fake_adv, cfg.adversarial)
                     loss_cls = F.cross_entropy(real_style, src)
                     loss_d = loss_adv + cfg.style_weight * loss_cls
+                    if cfg.style_fake_weight > 0 and n_compose < B:
+                        # the style head also learns to see the *source* style left in a
+                        # transferred window, so G must remove it, not just fool the head
+                        fake_style = both["style_logits"][B + n_compose:].float()
+                        loss_cls_fake = F.cross_entropy(fake_style, src[n_compose:])
+                        loss_d = loss_d + cfg.style_weight * cfg.style_fake_weight * loss_cls_fake
+                        out["loss/d_style_fake"] = loss_cls_fake.item()
+                        out["d/source_acc_fake"] = (fake_style.argmax(1) == src[n_compose:]).float().mean().item()
                 self.opt_d.zero_grad(set_to_none=True)
                 loss_d.backward()
                 gn_d = torch.nn.utils.clip_grad_norm_(self.D.parameters(), r.optim.grad_clip)
