@@ -18,7 +18,6 @@ import json
 import multiprocessing as mp
 import os
 import pickle
-import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -32,6 +31,7 @@ from stylegen.config import Recipe
 from stylegen.data.midi import ONSET, PITCH, SkipFile, preload, read_muspy_item, read_score
 from stylegen.data.roll import RollSpec, in_range
 from stylegen.data.sources import Item, list_style
+from stylegen.fileio import atomic_path
 
 CACHE_FORMAT = 1
 SPLITS = ("train", "val", "test")
@@ -168,15 +168,8 @@ def _read_items(items: list[Item], recipe: Recipe, spec: RollSpec, progress: Cal
 
 
 def _atomic_pickle(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _load_cache(path: Path) -> dict | None:

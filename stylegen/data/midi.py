@@ -296,19 +296,10 @@ def music_to_mido(music):
 
 def write_music(music, path: str | Path) -> None:
     """Write a ``muspy.Music`` as a MIDI file, atomically (a temp file renamed into place)."""
-    import os
-    import tempfile
+    from stylegen.fileio import atomic_path
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".mid", dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".mid") as tmp:
         music_to_mido(music).save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_score(score: Score, path: str | Path, include_drums: bool = True) -> None:
