@@ -18,7 +18,7 @@ beats (muspy's writer ends a file at its last event), and writes 480 ticks per b
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections import OrderedDict, defaultdict
 from pathlib import Path
 
@@ -252,14 +252,15 @@ def write_score_fast(score: Score, path: str | os.PathLike, include_drums: bool 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     mf = score_to_midifile(score, include_drums=include_drums, ticks_per_beat=ticks_per_beat)
-    fd, tmp = tempfile.mkstemp(suffix=".mid", dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
+    # a temp file opened normally (not mkstemp, which makes it 0600) so the result gets the
+    # user's usual permissions
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        mf.save(tmp)
+        with open(tmp, "xb") as f:
+            mf.save(file=f)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 

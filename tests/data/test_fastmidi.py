@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 import mido
@@ -114,6 +115,9 @@ def test_write_is_atomic_and_leaves_no_temp_files(tmp_path):
     target = tmp_path / "w" / "x.mid"
     write_score_fast(score, target)
     assert [p.name for p in target.parent.iterdir()] == ["x.mid"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
 
 
 def test_ticks_per_beat(tmp_path):
