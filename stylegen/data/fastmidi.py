@@ -18,7 +18,6 @@ beats (muspy's writer ends a file at its last event), and writes 480 ticks per b
 from __future__ import annotations
 
 import os
-import secrets
 from collections import OrderedDict, defaultdict
 from pathlib import Path
 
@@ -249,18 +248,12 @@ def write_score_fast(score: Score, path: str | os.PathLike, include_drums: bool 
 
     >>> write_score_fast(score, "out.mid")   # doctest: +SKIP
     """
+    from stylegen.fileio import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     mf = score_to_midifile(score, include_drums=include_drums, ticks_per_beat=ticks_per_beat)
-    # a temp file opened normally (not mkstemp, which makes it 0600) so the result gets the
-    # user's usual permissions
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            mf.save(file=f)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(path, suffix=".mid") as tmp:  # usual permissions, renamed into place
+        mf.save(str(tmp))
     return path
 
 
