@@ -13,7 +13,7 @@ import torch
 import stylegen
 from stylegen.checkpoint import export_inference, load_checkpoint, save_checkpoint
 from stylegen.data.fastmidi import read_score_fast
-from stylegen.data.midi import DURATION, ONSET, PITCH, TRACK, VELOCITY, Score, TrackInfo, read_score
+from stylegen.data.midi import DURATION, ONSET, PITCH, TRACK, VELOCITY, read_score
 from stylegen.errors import StylegenError
 from stylegen.transfer import (
     Model, clear_melody_lane, default_checkpoint, load, make_noise, melody_mask, parse_style, skyline, style_weights,
