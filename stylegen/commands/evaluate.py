@@ -341,6 +341,11 @@ def checkpoint_mode(args, clf, progress: bool):
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    with torch.no_grad():  # scoped: main() may run in a process that trains afterwards
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from stylegen.metrics import evaluate_pairs, load_classifier
     from stylegen.metrics.report import format_markdown, write_report
     from stylegen.metrics.strength import brunner_total, source_share, brunner_strength
@@ -352,7 +357,6 @@ def run(args: argparse.Namespace) -> int:
         clf.index(args.source)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     args.output_dir = args.output or f"reports/{args.source or 'any'}2{args.target}-{stamp}"
-    torch.set_grad_enabled(False)
 
     from stylegen.config import load_recipe
 

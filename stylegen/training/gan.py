@@ -195,6 +195,9 @@ class GANTrainer:
         }
 
     def load_state(self, ckpt: dict, source: str = "checkpoint") -> None:
+        if ckpt.get("inference_only") or "optimizers" not in ckpt or "discriminator" not in ckpt["models"]:
+            raise StylegenError(f"{source}: an inference-only checkpoint (from stylegen export): training "
+                                "resumes from the run's own checkpoints (runs/<recipe>/<run>/checkpoints/)")
         problems = []
         if ckpt["styles"] != list(self.styles):
             problems.append(f"styles {ckpt['styles']} != {list(self.styles)}")

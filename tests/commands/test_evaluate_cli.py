@@ -147,3 +147,13 @@ def test_checkpoint_mode_with_the_real_transfer_module(folders, tmp_path):
     assert rc == 0
     m = json.loads((d / "rep" / "report.json").read_text())["metrics"]
     assert m["counts/pairs"] == 1.0 and m["output/content/length_match"] in (0.0, 1.0)
+
+
+def test_evaluate_leaves_autograd_on_for_the_rest_of_the_process(tmp_path):
+    import torch
+
+    from stylegen.cli import main
+
+    main(["evaluate", "--inputs", str(tmp_path / "missing-in"), "--outputs", str(tmp_path / "missing-out"),
+          "--target", "classical"])
+    assert torch.is_grad_enabled()

@@ -162,3 +162,13 @@ def test_tensorboard_images_side_by_side():
     assert img.shape == (3, 3, 4)
     assert img[0, 0, 1] == 1.0 and img[0, 0, 2] == pytest.approx(0.55)  # highest pitch on the top row
     assert side_by_side([img, img]).shape == (3, 3, 10)
+
+
+def test_resuming_from_an_exported_checkpoint_is_a_clear_error(tiny_recipe, tmp_path):
+    from stylegen.checkpoint import export_inference
+
+    r = tiny_recipe("schedule.steps=1", "schedule.pretrain_steps=1")
+    path = train(r, run_dir=tmp_path / "run", progress=False)
+    exported = export_inference(path, tmp_path / "release.pt")
+    with pytest.raises(StylegenError, match="inference-only checkpoint"):
+        make_trainer(r).load_state(load_checkpoint(exported), str(exported))
