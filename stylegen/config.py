@@ -66,6 +66,7 @@ class DataConfig:
     cache_dir: str | None = None  # default: $STYLEGEN_CACHE, $XDG_CACHE_HOME/stylegen, ~/.cache/stylegen
     window_bars: int = 4  # a training window is this many 4-beat bars long (T = bars*4*resolution)
     hop_bars: int = 2  # windows start every hop_bars bar lines of the piece
+    context_bars: int = 2  # GAN training: G reads this many bars before each window; only the window is judged
     val_fraction: float = 0.1  # share of pieces (not windows) held out per style
     test_fraction: float = 0.0
     transpose: int = 3  # train-only augmentation: random shift in [-transpose, +transpose]
@@ -396,6 +397,8 @@ def _check(recipe: Recipe, check_models: bool = True) -> None:
     d = recipe.data
     if d.window_bars < 1:
         bad("data.window_bars", "must be at least 1")
+    if d.context_bars < 0:
+        bad("data.context_bars", "must be >= 0")
     if d.hop_bars < 1:
         bad("data.hop_bars", "must be at least 1")
     for k in ("val_fraction", "test_fraction"):

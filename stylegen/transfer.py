@@ -124,8 +124,11 @@ def load(checkpoint: str | os.PathLike | None = None, device: str | torch.device
     if getattr(generator, "n_pitches", spec.n_pitches) != spec.n_pitches or \
             getattr(generator, "n_styles", len(styles)) != len(styles):
         raise StylegenError(f"{path}: the generator does not match the checkpoint's roll spec or styles")
+    data = (ckpt.get("recipe") or {}).get("data") or {}
+    window = int(data.get("window_bars", 4)) * 4 * spec.resolution  # the training window, in steps
     info = {
         "path": str(path),
+        "window": window,
         "step": ckpt.get("step"),
         "metrics": dict(ckpt.get("metrics") or {}),
         "recipe": (ckpt.get("recipe") or {}).get("name", ""),
@@ -364,6 +367,42 @@ class Model:
                 torch.set_num_threads(saved)
         return out, state
 
+    def windowed_logits(self, content: torch.Tensor, weights: np.ndarray | torch.Tensor,
+                        noise: torch.Tensor, window: int | None = None) -> torch.Tensor:
+        """Run the generator as it was trained: windows of the training length from a zero
+        state, with a hop of half a window; each step's logits come from the second half of
+        the window that covers it (the first window also gives its first half), so every
+        step has at least half a window of context and the LSTM never runs longer than in
+        training.  All windows go through one batched forward pass.
+
+        content (C, T, P), weights (S,), noise (1, T, Z) -> logits (C, T, P) on the CPU."""
+        G = self.generator
+        C, T, P = content.shape
+        W = int(window or self.info.get("window") or 64)
+        H = max(1, W // 2)
+        n_blocks = max(1, -(-T // H))
+        starts = [max(0, (k + 1) * H - W) for k in range(n_blocks)]  # run k covers [start, start + W)
+        pad = max(0, starts[-1] + W - T)
+        x = torch.nn.functional.pad(content.float(), (0, 0, 0, pad))  # (C, T + pad, P)
+        z = torch.nn.functional.pad(noise.float(), (0, 0, 0, pad))  # (1, T + pad, Z)
+        xs = torch.stack([x[:, a:a + W] for a in starts])  # (K, C, W, P)
+        zs = torch.cat([z[:, a:a + W] for a in starts])  # (K, W, Z)
+        w = torch.as_tensor(np.asarray(weights, dtype=np.float32)).reshape(1, -1).expand(len(starts), -1)
+        saved = torch.get_num_threads()
+        if self.threads and self.device.type == "cpu" and saved != self.threads:
+            torch.set_num_threads(self.threads)
+        try:
+            y, _ = G(xs.to(self.device), w.to(self.device), noise=zs.to(self.device))  # (K, C, W, P)
+        finally:
+            if torch.get_num_threads() != saved:
+                torch.set_num_threads(saved)
+        y = y.float().cpu()
+        out = torch.empty(C, T + pad, P, dtype=torch.float32)
+        for k, a in enumerate(starts):
+            lo, hi = k * H, (k + 1) * H  # the block this run is responsible for
+            out[:, lo:hi] = y[k, :, lo - a:hi - a]
+        return out[:, :T]
+
     def _decode(self, logits: torch.Tensor, threshold: float, offset: int = 0) -> np.ndarray:
         roll = torch.sigmoid(logits) > threshold  # (C, T, P) bool
         return roll_to_notes(roll, self.spec, offset=offset)
@@ -389,6 +428,7 @@ class Model:
         threshold: float = 0.5,
         keep_melody: bool = False,
         drop_drums: bool = False,
+        context: str = "window",
     ) -> Score:
         """Re-write a :class:`Score` in ``style``; returns a Score of the same length, tempo
         map, meter, keys and (unless ``drop_drums``) drums.
@@ -397,7 +437,9 @@ class Model:
         ``strength`` (0..1) blends from ``source`` (the piece's own style) to ``style``;
         ``seed`` fixes the noise (None: fresh randomness); ``temperature`` scales it;
         ``threshold`` decodes probabilities to notes; ``keep_melody`` keeps the melody note
-        for note on its own track.
+        for note on its own track.  ``context``: "window" (default) runs the generator on
+        overlapping windows of its training length (:meth:`windowed_logits`); "carry" runs it
+        once over the whole piece carrying the LSTM state (the streaming mode).
 
         Example::
 
@@ -417,7 +459,12 @@ class Model:
         inside = in_range(notes, spec)
         content = torch.from_numpy(notes_to_roll(notes[inside], spec, 0, T))  # (C, T, P) bool, melody included
         noise = make_noise(T, self.generator.noise_dim, seed, temperature)
-        logits, _ = self.logits(content, weights, noise)
+        if context == "window":
+            logits = self.windowed_logits(content, weights, noise)
+        elif context == "carry":
+            logits, _ = self.logits(content, weights, noise)
+        else:
+            raise StylegenError(f"context must be 'window' or 'carry', got {context!r}")
         out = self._decode(logits, threshold)
         # velocities: copied where a note survives, else from the nearest earlier onset of the
         # accompaniment (the melody is usually louder than what is written under it)

@@ -108,6 +108,32 @@ def score_to_roll(score: Score, spec: RollSpec):
     return torch.from_numpy(notes_to_roll(score.notes, spec, 0, score.length))
 
 
+def canonical_roll(roll):
+    """The roll that decoding then encoding would give: what a MIDI file of it contains.
+
+    A network can write cells no real roll has: sustain without an onset where a note
+    begins, or an onset without sustain.  Decoding reads them as notes anyway (a note starts
+    at an onset or where sustain begins; an onset alone lasts one step), so the canonical
+    roll has sustain = onset OR sustain, and an onset wherever a sustain run begins.  Works
+    on torch tensors (..., 2, T, P) of 0/1 floats, keeping gradients (the straight-through
+    fakes of training), and on bool numpy arrays.  Judge generated rolls only in this form:
+    a classifier shown the raw ones can be fooled by patterns no MIDI file holds."""
+    if hasattr(roll, "detach"):
+        import torch
+
+        on, sus = roll[..., ONSET_CH, :, :], roll[..., SUSTAIN_CH, :, :]
+        s2 = torch.maximum(on, sus)
+        prev = torch.nn.functional.pad(s2[..., :-1, :], (0, 0, 1, 0))
+        o2 = torch.maximum(on, s2 * (1 - prev))
+        return torch.stack([o2, s2], dim=-3)
+    r = np.asarray(roll, dtype=bool)
+    on, sus = r[..., ONSET_CH, :, :], r[..., SUSTAIN_CH, :, :]
+    s2 = on | sus
+    prev = np.zeros_like(s2)
+    prev[..., 1:, :] = s2[..., :-1, :]
+    return np.stack([on | (s2 & ~prev), s2], axis=-3)
+
+
 # --------------------------------------------------------------------------- decode
 
 
@@ -217,7 +243,7 @@ def roll_to_music(roll, spec: RollSpec, template: Score | None = None, threshold
 
 
 __all__ = [
-    "CHANNELS", "ONSET_CH", "SUSTAIN_CH", "RollSpec", "in_range", "notes_to_roll", "score_to_roll",
+    "CHANNELS", "ONSET_CH", "SUSTAIN_CH", "RollSpec", "in_range", "notes_to_roll", "score_to_roll", "canonical_roll",
     "roll_to_notes", "roll_to_score", "transfer_velocities", "music_to_roll", "roll_to_music",
     "ONSET", "DURATION", "PITCH", "VELOCITY", "TRACK",
 ]

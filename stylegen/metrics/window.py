@@ -21,7 +21,7 @@ import math
 
 import torch
 
-from stylegen.data.roll import ONSET_CH, SUSTAIN_CH, RollSpec
+from stylegen.data.roll import ONSET_CH, SUSTAIN_CH, RollSpec, canonical_roll
 
 BAR_BEATS = 4
 
@@ -55,7 +55,10 @@ def window_metrics(inputs: torch.Tensor, outputs: torch.Tensor, targets, spec: R
     if inputs.shape != outputs.shape or inputs.dim() != 4:
         raise ValueError(f"inputs and outputs must both be (B, 2, T, P), got {tuple(inputs.shape)} and "
                          f"{tuple(outputs.shape)}")
-    x, y = _binary(inputs, threshold), _binary(outputs, threshold)
+    # judge what a MIDI file of each window holds: raw network rolls can carry cells no real
+    # roll has (sustain without onset, ...) that fool a classifier (data/roll.py canonical_roll)
+    x = canonical_roll(_binary(inputs, threshold).float()) > 0.5
+    y = canonical_roll(_binary(outputs, threshold).float()) > 0.5
     B, _, T, P = x.shape
     out: dict[str, float] = {}
     if classifier is not None:

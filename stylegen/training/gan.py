@@ -39,8 +39,8 @@ import torch.nn.functional as F
 from stylegen import __version__
 from stylegen.checkpoint import load_checkpoint, save_checkpoint
 from stylegen.config import Recipe
-from stylegen.data.dataset import Corpus, prepare
-from stylegen.data.roll import RollSpec
+from stylegen.data.dataset import Corpus, prepare, window_steps
+from stylegen.data.roll import RollSpec, canonical_roll
 from stylegen.data.windows import WindowDataset, collate_windows
 from stylegen.errors import StylegenError
 from stylegen.models import registry
@@ -152,8 +152,15 @@ class GANTrainer:
         self.n_styles = len(self.styles)
         seed_everything(recipe.seed)
 
-        self.train_ds = WindowDataset.from_recipe(corpus, recipe, "train")
-        self.val_ds = WindowDataset.from_recipe(corpus, recipe, "val")
+        # each item is context_bars of warm-up for G followed by the window that is judged:
+        # G never gets credit for what it writes right after a zero state (it learned to put
+        # a "style signature" there when whole windows were judged), as at inference, where
+        # every kept step has at least half a window of context
+        d = recipe.data
+        self.ctx = window_steps(d.context_bars, self.spec.resolution)  # warm-up steps, not judged
+        self.train_ds = WindowDataset(corpus, "train", d.window_bars + d.context_bars, d.hop_bars, d.transpose,
+                                      recipe.seed)
+        self.val_ds = WindowDataset(corpus, "val", d.window_bars + d.context_bars, d.hop_bars, 0, recipe.seed)
         self.stream = BatchStream(self.train_ds, recipe.schedule.batch_size, recipe.seed, rank, world)
 
         self.model_config = model_configs(recipe, self.spec, self.n_styles)
@@ -229,12 +236,14 @@ class GANTrainer:
 
     def train_step(self, batch: dict) -> dict[str, float]:
         r, cfg = self.recipe, self.recipe.loss
-        x = batch["roll"].to(self.device)  # (B, C, T, P)
+        c0 = self.ctx  # G sees [0, ctx + T); losses and D judge [ctx, ctx + T)
+        x_full = batch["roll"].to(self.device)  # (B, C, ctx + T, P)
+        x = x_full[:, :, c0:]  # (B, C, T, P)
         src = batch["style"].to(self.device)  # (B,)
         B = x.shape[0]
         tgt = self._targets(batch["style"]).to(self.device)  # (B,)
         n_compose = int(round(cfg.compose_fraction * B))
-        content = x.clone()
+        content = x_full.clone()
         if n_compose:
             content[:n_compose] = 0.0  # these windows are composed from noise alone
         pretrain = self.step < r.schedule.pretrain_steps
@@ -245,11 +254,12 @@ class GANTrainer:
             if pretrain:
                 fake_logits = None
             else:
-                fake_logits, _ = self.G_ddp(content, tgt)  # (B, C, T, P)
+                fake_full, _ = self.G_ddp(content, tgt)  # (B, C, ctx + T, P)
+                fake_logits = fake_full[:, :, c0:]  # (B, C, T, P): the judged part
 
         # ---- D step(s): real windows with their style vs the generated ones with their target
         if not pretrain:
-            fake_hard = (fake_logits.detach().float() > 0).float()  # sigmoid > 0.5
+            fake_hard = canonical_roll((fake_logits.detach().float() > 0).float())  # as a MIDI file holds it
             for _ in range(r.schedule.d_steps):
                 with self._autocast():
                     both = self.D_ddp(torch.cat([x, fake_hard]), torch.cat([src, tgt]))  # one pass, 2B windows
@@ -280,12 +290,12 @@ class GANTrainer:
             p.requires_grad_(False)
         with self._autocast():
             loss_g = x.new_zeros(())
-            ident_logits, _ = self.G_ddp(x[n_compose:], src[n_compose:])  # x -> own style ~ x
-            loss_id = losses.reconstruction(ident_logits.float(), x[n_compose:], cfg.onset_pos_weight)
+            ident_logits, _ = self.G_ddp(x_full[n_compose:], src[n_compose:])  # x -> own style ~ x
+            loss_id = losses.reconstruction(ident_logits[:, :, c0:].float(), x[n_compose:], cfg.onset_pos_weight)
             loss_g = loss_g + (cfg.identity_weight if not pretrain else 1.0) * loss_id
             out["loss/identity"] = loss_id.item()
             if not pretrain:
-                fake = losses.straight_through(fake_logits.float())
+                fake = canonical_roll(losses.straight_through(fake_logits.float()))
                 d_fake = self.D(fake, tgt)  # the plain module: D's weights are frozen here
                 loss_adv = losses.g_loss(d_fake["adv"].float(), cfg.adversarial)
                 loss_style = F.cross_entropy(d_fake["style_logits"].float(), tgt)
@@ -294,8 +304,9 @@ class GANTrainer:
                             "g/style_acc_fake": (d_fake["style_logits"].argmax(1) == tgt).float().mean().item(),
                             "g/density": fake[:, 1].detach().mean().item()})
                 if cfg.cycle_weight > 0 and n_compose < B:
-                    back, _ = self.G_ddp(fake[n_compose:], src[n_compose:])  # x -> t -> s ~ x
-                    loss_cyc = losses.reconstruction(back.float(), x[n_compose:], cfg.onset_pos_weight)
+                    fake_all = canonical_roll(losses.straight_through(fake_full[n_compose:].float()))
+                    back, _ = self.G_ddp(fake_all, src[n_compose:])  # x -> t -> s ~ x
+                    loss_cyc = losses.reconstruction(back[:, :, c0:].float(), x[n_compose:], cfg.onset_pos_weight)
                     loss_g = loss_g + cfg.cycle_weight * loss_cyc
                     out["loss/cycle"] = loss_cyc.item()
                 if cfg.feature_matching_weight > 0:
@@ -332,16 +343,18 @@ class GANTrainer:
             return {}
         self.G.eval()
         batch = collate_windows([self.val_ds[i] for i in self._eval_windows])
-        x, src = batch["roll"].to(self.device), batch["style"].to(self.device)
+        x_full, src = batch["roll"].to(self.device), batch["style"].to(self.device)
+        x = x_full[:, :, self.ctx:]  # the judged part, after the warm-up context
         gen = torch.Generator(device=self.device).manual_seed(self.recipe.seed + 1)
         metrics: dict[str, float] = {}
-        ident, _ = self.G(x, src, generator=gen)
-        metrics["val/identity_bce"] = losses.reconstruction(ident, x, self.recipe.loss.onset_pos_weight).item()
+        ident, _ = self.G(x_full, src, generator=gen)
+        metrics["val/identity_bce"] = losses.reconstruction(ident[:, :, self.ctx:], x,
+                                                            self.recipe.loss.onset_pos_weight).item()
         outputs, targets, inputs, sources = [], [], [], []
         for shift in range(1, max(2, self.n_styles)):
             tgt = (src + shift) % self.n_styles
-            logits, _ = self.G(x, tgt, generator=gen)
-            outputs.append((torch.sigmoid(logits) > 0.5).float())
+            logits, _ = self.G(x_full, tgt, generator=gen)
+            outputs.append(canonical_roll((torch.sigmoid(logits[:, :, self.ctx:]) > 0.5).float()))
             targets.append(tgt)
             inputs.append(x)
             sources.append(src)

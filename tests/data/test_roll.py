@@ -190,3 +190,24 @@ def test_muspy_level_helpers_round_trip():
     back = roll_to_music(roll, SPEC)
     assert sorted((n.time, n.duration, n.pitch) for n in back.tracks[0].notes) == triples(s.notes)
     assert back.resolution == 4
+
+
+def test_canonical_roll_is_what_decoding_then_encoding_gives():
+    import torch
+
+    from stylegen.data.roll import RollSpec, canonical_roll, notes_to_roll, roll_to_notes
+
+    spec = RollSpec(resolution=4, lowest_pitch=60, n_pitches=4)
+    raw = np.zeros((2, 8, 4), dtype=bool)
+    raw[1, 0:3, 0] = True  # sustain without an onset: a note all the same
+    raw[0, 5, 1] = True  # an onset without sustain: a one-step note
+    raw[0, 2, 2] = True
+    raw[1, 2:6, 2] = True  # a proper note
+    expected = notes_to_roll(roll_to_notes(raw, spec), spec, 0, 8)
+    assert np.array_equal(canonical_roll(raw), expected)
+    t = torch.from_numpy(raw).float().requires_grad_(True)
+    out = canonical_roll(t)
+    assert torch.equal(out > 0.5, torch.from_numpy(expected))
+    out.sum().backward()  # differentiable: training feeds straight-through fakes through it
+    assert t.grad is not None
+    assert np.array_equal(canonical_roll(expected), expected)  # real rolls are already canonical

@@ -18,6 +18,24 @@ def make_trainer(recipe, run_dir=None):
     return GANTrainer(recipe, prepare(recipe), torch.device("cpu"), run_dir, progress=False)
 
 
+def test_only_the_window_after_the_context_is_judged(tiny_recipe):
+    r = tiny_recipe("data.context_bars=1")
+    t = make_trainer(r)
+    batch = t.stream.batch(0)
+    assert t.ctx == 16 and batch["roll"].shape[2] == 16 + 32  # 1 bar of context + 2-bar window
+    seen = {}
+    real_d = t.D_ddp.forward
+
+    def spy(roll, style=None):
+        seen["T"] = roll.shape[2]
+        return real_d(roll, style)
+
+    t.D_ddp.forward = spy
+    t.recipe.schedule.pretrain_steps = 0
+    t.train_step(batch)
+    assert seen["T"] == 32  # D judges the window, not the warm-up
+
+
 def test_one_step_lowers_the_loss_on_a_fixed_batch(tiny_recipe):
     r = tiny_recipe("schedule.pretrain_steps=0", "optim.lr_g=0.01", "optim.lr_d=0.01")
     t = make_trainer(r)
@@ -29,7 +47,7 @@ def test_one_step_lowers_the_loss_on_a_fixed_batch(tiny_recipe):
         with torch.no_grad():
             logits, _ = t.G(x, s, torch.zeros(x.shape[0], x.shape[2], t.G.noise_dim))
         t.G.train()
-        return losses.reconstruction(logits, x, r.loss.onset_pos_weight).item()
+        return losses.reconstruction(logits[:, :, t.ctx:], x[:, :, t.ctx:], r.loss.onset_pos_weight).item()
 
     before = identity_loss()
     for _ in range(3):
@@ -126,7 +144,7 @@ def test_non_finite_loss_stops_with_the_last_good_checkpoint(tiny_recipe, tmp_pa
 def test_nan_in_a_loss_is_detected(tiny_recipe):
     t = make_trainer(tiny_recipe("schedule.pretrain_steps=0"))
     batch = t.stream.batch(0)
-    batch["roll"][0, 0, 0, 0] = float("nan")
+    batch["roll"][-1, 0, -1, 0] = float("nan")  # in the judged part of a transferred window
     with pytest.raises(FloatingPointError):
         t.train_step(batch)
 
