@@ -13,7 +13,7 @@ import torch
 import stylegen
 from stylegen.checkpoint import export_inference, load_checkpoint, save_checkpoint
 from stylegen.data.fastmidi import read_score_fast
-from stylegen.data.midi import DURATION, ONSET, PITCH, TRACK, VELOCITY, read_score
+from stylegen.data.midi import DURATION, ONSET, PITCH, TRACK, VELOCITY, Score, TrackInfo, read_score
 from stylegen.errors import StylegenError
 from stylegen.transfer import (
     Model, clear_melody_lane, default_checkpoint, load, make_noise, melody_mask, parse_style, skyline, style_weights,
@@ -416,3 +416,36 @@ def test_the_shipped_checkpoint_transfers_an_eight_bar_piece(tmp_path):
     kept = model.transfer_score(read_score_fast(p, model.spec.resolution), "classical", keep_melody=True)
     src = read_score_fast(p, model.spec.resolution)
     assert triples(kept.notes[kept.notes[:, TRACK] == 0]) == triples(src.notes[src.notes[:, TRACK] == 0])
+
+
+def test_windowed_logits_equal_each_window_run_from_a_zero_state(model):
+    from stylegen.transfer import make_noise, style_weights
+
+    spec = model.spec
+    T, W = 100, model.info["window"]
+    H = W // 2
+    torch.manual_seed(0)
+    content = (torch.rand(2, T, spec.n_pitches) < 0.1).float()
+    noise = make_noise(T, model.generator.noise_dim, 3)
+    w = style_weights(model.styles, model.styles[1])
+    got = model.windowed_logits(content, w, noise)
+    assert got.shape == content.shape
+    wt = torch.as_tensor(w, dtype=torch.float32)[None]
+    pad_c = torch.nn.functional.pad(content, (0, 0, 0, W))
+    pad_z = torch.nn.functional.pad(noise, (0, 0, 0, W))
+    for k in range(-(-T // H)):
+        a = max(0, (k + 1) * H - W)  # the run that owns block k starts here, from a zero state
+        with torch.no_grad():
+            y, _ = model.generator(pad_c[None, :, a:a + W], wt, noise=pad_z[:, a:a + W])
+        lo, hi = k * H, min(T, (k + 1) * H)
+        assert torch.allclose(got[:, lo:hi], y[0, :, lo - a:hi - a], atol=1e-5)
+
+
+def test_transfer_context_modes(model):
+    score = Score(resolution=4, notes=np.array([[b * 4, 4, 60 + b % 12, 80, 0] for b in range(40)], np.int32),
+                  tracks=[TrackInfo("p", 0)], length=160, tempos=[(0, 100.0)], time_signatures=[(0, 4, 4)])
+    a = model.transfer_score(score, model.styles[1], context="window")
+    b = model.transfer_score(score, model.styles[1], context="carry")
+    assert a.length == b.length == 160
+    with pytest.raises(StylegenError, match="context must be 'window' or 'carry'"):
+        model.transfer_score(score, model.styles[1], context="both")
