@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stylegen.data.midi import MELODY_NAMES, Score, SkipFile, TrackInfo, sort_notes
+from stylegen.data.midi import MELODY_NAMES, Score, SkipFile, TrackInfo, check_header, sort_notes
 
 _NOTE = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 
@@ -42,28 +42,6 @@ def _key_root(name: str) -> int:
     return root
 
 
-def _check_header(path: Path) -> None:
-    """The same checks (and skip reasons) as midi.read_score, before parsing."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(14)
-    except OSError as e:
-        raise SkipFile("unreadable", e.strerror or str(e)) from None
-    if len(head) == 0:
-        raise SkipFile("empty file")
-    if head[:4] != b"MThd":
-        raise SkipFile("not a MIDI file", "no MThd header")
-    if len(head) >= 14:
-        fmt = int.from_bytes(head[8:10], "big")
-        division = int.from_bytes(head[12:14], "big")
-        if fmt == 2:
-            raise SkipFile("type-2 MIDI", "independent sequences are not supported")
-        if division == 0:
-            raise SkipFile("zero ticks per beat")
-        if division & 0x8000:
-            raise SkipFile("SMPTE timing", "frame-based time division is not supported")
-
-
 def read_score_fast(path: str | os.PathLike, resolution: int) -> Score:
     """Read a MIDI file onto a grid of ``resolution`` steps per beat without muspy.
 
@@ -75,7 +53,7 @@ def read_score_fast(path: str | os.PathLike, resolution: int) -> Score:
     import mido
 
     path = Path(path)
-    _check_header(path)
+    check_header(path)
     try:
         mf = mido.MidiFile(filename=str(path))
     except Exception as e:  # mido raises many types for a corrupt file

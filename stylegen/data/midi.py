@@ -118,9 +118,9 @@ def sort_notes(notes: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- reading
 
 
-def _read_music(path: Path):
-    import muspy
-
+def check_header(path: Path) -> None:
+    """Raise SkipFile (with the data report's reason) for a file that is not a usable
+    MIDI file, from its first 14 bytes; shared by both readers (this one and fastmidi)."""
     try:
         with open(path, "rb") as f:
             head = f.read(14)
@@ -139,6 +139,12 @@ def _read_music(path: Path):
             raise SkipFile("zero ticks per beat")
         if division & 0x8000:
             raise SkipFile("SMPTE timing", "frame-based time division is not supported")
+
+
+def _read_music(path: Path):
+    import muspy
+
+    check_header(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
