@@ -2,8 +2,9 @@
 
     python benchmarks/sweep_checkpoints.py runs/pop2classical/release --source pop --target classical
 
-For each `step-*.pt` (and best.pt) of the run: transfer a fixed, evenly spaced sample of the
-source style's validation windows (every 25th, at most 160) to the target, and print the
+For each `step-*.pt` of the run: transfer a fixed, evenly spaced sample of the source
+style's validation windows (every 25th, at most 160), each after its `data.context_bars` of
+warm-up (as in training; the warm-up is not judged), to the target, and print the
 shipped classifier's strength (share of windows called the target, mean target
 probability), chroma similarity and onset F1 (stylegen.metrics.window), the note density
 ratio, and ``combined_score`` (0.5 target prob + 0.25 chroma + 0.25 onset F1).  The release
@@ -35,7 +36,7 @@ from stylegen.metrics.window import window_metrics  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("run", help="a run folder (runs/<recipe>/<run>) or checkpoint files")
+    ap.add_argument("run", nargs="+", help="a run folder (runs/<recipe>/<run>) or checkpoint files")
     ap.add_argument("--source", default="pop")
     ap.add_argument("--target", default="classical")
     ap.add_argument("--every", type=int, default=25)
@@ -43,15 +44,18 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     torch.set_num_threads(1)
-    run = Path(a.run)
-    paths = sorted((run / "checkpoints").glob("step-*.pt")) if run.is_dir() else [run]
+    first_arg = Path(a.run[0])
+    paths = sorted((first_arg / "checkpoints").glob("step-*.pt")) if first_arg.is_dir() else [Path(p) for p in a.run]
     first = load_checkpoint(paths[0], kind="gan")
     recipe = recipe_from_dict(first["recipe"], str(paths[0]))
     corpus = prepare(recipe)
-    ds = WindowDataset.from_recipe(corpus, recipe, "val")
+    d = recipe.data
+    ctx = d.context_bars * 4 * recipe.roll.resolution  # warm-up steps before each judged window, as in training
+    ds = WindowDataset(corpus, "val", d.window_bars + d.context_bars, d.hop_bars, 0, recipe.seed)
     src = corpus.styles.index(a.source)
     idx = [i for i in range(len(ds)) if corpus.pieces[ds.index[i, 0]].style == src][:: a.every][: a.max_windows]
-    x = collate_windows([ds[i] for i in idx])["roll"]
+    x_full = collate_windows([ds[i] for i in idx])["roll"]  # (B, C, ctx + T, P)
+    x = x_full[:, :, ctx:]
     clf = load_classifier()
     tgt_clf = torch.full((len(x),), clf.index(a.target))
     rows = []
@@ -60,8 +64,8 @@ def main() -> None:
         g = build_model(ck, "generator").eval()
         with torch.no_grad():
             style = torch.full((len(x),), ck["styles"].index(a.target))
-            logits, _ = g(x, style, generator=torch.Generator().manual_seed(a.seed))
-        y = canonical_roll((torch.sigmoid(logits) > 0.5).float())  # what a MIDI file of it holds
+            logits, _ = g(x_full, style, generator=torch.Generator().manual_seed(a.seed))
+        y = canonical_roll((torch.sigmoid(logits[:, :, ctx:]) > 0.5).float())  # what a MIDI file of it holds
         m = window_metrics(x, y, tgt_clf, corpus.spec, classifier=clf)
         m["density_ratio"] = (y[:, 1].mean() / x[:, 1].mean()).item()
         m["score"] = combined_score(m)
