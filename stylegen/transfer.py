@@ -428,7 +428,7 @@ class Model:
         threshold: float = 0.5,
         keep_melody: bool = False,
         drop_drums: bool = False,
-        context: str = "window",
+        context: str = "carry",
     ) -> Score:
         """Re-write a :class:`Score` in ``style``; returns a Score of the same length, tempo
         map, meter, keys and (unless ``drop_drums``) drums.
@@ -437,9 +437,10 @@ class Model:
         ``strength`` (0..1) blends from ``source`` (the piece's own style) to ``style``;
         ``seed`` fixes the noise (None: fresh randomness); ``temperature`` scales it;
         ``threshold`` decodes probabilities to notes; ``keep_melody`` keeps the melody note
-        for note on its own track.  ``context``: "window" (default) runs the generator on
-        overlapping windows of its training length (:meth:`windowed_logits`); "carry" runs it
-        once over the whole piece carrying the LSTM state (the streaming mode).
+        for note on its own track.  ``context``: "carry" (default) runs the generator once over
+        the whole piece carrying the LSTM state (streamable, seam-free); "window" runs it on
+        overlapping windows of its training length (:meth:`windowed_logits`).  On the release
+        checkpoint both score the same (docs/transfer.md).
 
         Example::
 
