@@ -22,36 +22,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import machine, measure  # noqa: E402
 
 
-def measure(cmd: list[str]) -> dict:
-    """Run ``cmd`` in a wrapper process: wall and CPU seconds, exit code, output, peak RSS (MiB)."""
-    wrapper = (
-        "import json, resource, subprocess, sys, time\n"
-        "t = time.perf_counter()\n"
-        "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-        "wall = time.perf_counter() - t\n"
-        "ru = resource.getrusage(resource.RUSAGE_CHILDREN)\n"  # the command and its workers
-        "print(json.dumps({'wall': wall, 'rc': p.returncode, 'out': p.stdout, 'err': p.stderr,\n"
-        "                  'rss_kib': ru.ru_maxrss, 'cpu': ru.ru_utime + ru.ru_stime}))\n"
-    )
-    p = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, check=True, cwd=ROOT)
-    r = json.loads(p.stdout)
-    if r["rc"] != 0:
-        sys.exit(f"bench_data: {' '.join(cmd)} failed ({r['rc']}):\n{r['err']}")
-    r["peak_mib"] = r.pop("rss_kib") / 1024
-    return r
+
 
 
 def parse_report(out: str) -> dict:
@@ -72,16 +56,6 @@ def parse_report(out: str) -> dict:
     return {"styles": styles, "prepare_s": float(m.group(1)) if m else None, "skip_reasons": reasons}
 
 
-def machine() -> dict:
-    cpu = ""
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpus": os.cpu_count(), "cpu": cpu or platform.processor(), "python": platform.python_version(),
-            "platform": platform.platform(), "load_avg_1m_at_start": round(os.getloadavg()[0], 2)}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--recipe", default="recipes/pop2classical.yaml")
@@ -93,11 +67,11 @@ def main() -> None:
             "machine": machine()}
     with tempfile.TemporaryDirectory(prefix="stylegen-bench-") as tmp:
         cmd = [sys.executable, "-m", "stylegen", "data", a.recipe, *a.overrides, f"data.cache_dir={tmp}", "--quiet"]
-        cold = measure(cmd)
+        cold = measure(cmd, "bench_data")
         rep = parse_report(cold["out"])
         if any(s["cache"] == "hit" for s in rep["styles"].values()):
             sys.exit("bench_data: the cold run hit a cache; it must start empty")
-        warm = [measure(cmd) for _ in range(a.warm_runs)]
+        warm = [measure(cmd, "bench_data") for _ in range(a.warm_runs)]
         warm_rep = [parse_report(w["out"]) for w in warm]
         if not all(s["cache"] == "hit" for r in warm_rep for s in r["styles"].values()):
             sys.exit("bench_data: a warm run missed the cache")

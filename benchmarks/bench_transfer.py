@@ -39,50 +39,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import machine, measure  # noqa: E402
 SHARED = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
 WINDOW, WARMUP, HOP = 64, 32, 32  # 4 bars of 16 steps (the training window), 2 bars
 
 
-def machine() -> dict:
-    cpu = ""
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpus": os.cpu_count(), "cpu": cpu or platform.processor(), "python": platform.python_version(),
-            "platform": platform.platform(), "load_avg_1m_at_start": round(os.getloadavg()[0], 2)}
 
-
-def measure(cmd: list[str]) -> dict:
-    """Run ``cmd`` in a wrapper process: wall and CPU seconds, exit code, peak RSS (MiB)."""
-    wrapper = (
-        "import json, resource, subprocess, sys, time\n"
-        "t = time.perf_counter()\n"
-        "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-        "wall = time.perf_counter() - t\n"
-        "r = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-        "print(json.dumps({'wall': wall, 'cpu': r.ru_utime + r.ru_stime, 'rc': p.returncode, 'err': p.stderr,"
-        " 'rss_kib': r.ru_maxrss}))\n"
-    )
-    p = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, check=True, cwd=ROOT)
-    r = json.loads(p.stdout)
-    if r["rc"] != 0:
-        sys.exit(f"bench_transfer: {' '.join(cmd)} failed ({r['rc']}):\n{r['err']}")
-    r["peak_mib"] = r.pop("rss_kib") / 1024
-    return r
 
 
 # --------------------------------------------------------------------------- inputs
@@ -190,9 +164,9 @@ def bench_speed(a, tmp: Path) -> dict:
 
     cli = [sys.executable, "-m", "stylegen", "transfer", str(song), "--style", style, "-o", str(tmp / "cli-out.mid"),
            "--checkpoint", str(ckpt), "--force", "--quiet"]
-    measure(cli)  # warm the file cache
-    calls = [measure(cli) for _ in range(a.runs)]
-    torch_import = [measure([sys.executable, "-c", "import torch"]) for _ in range(max(1, a.runs // 2))]
+    measure(cli, "bench_transfer")  # warm the file cache
+    calls = [measure(cli, "bench_transfer") for _ in range(a.runs)]
+    torch_import = [measure([sys.executable, "-c", "import torch"], "bench_transfer") for _ in range(max(1, a.runs // 2))]
 
     result = {
         "checkpoint": {"path": str(ckpt), "which": which, "generator_params": n_params,
