@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from tests.midifiles import Track, chord_piece, scale_piece, write_midi
 
@@ -49,3 +50,13 @@ def tiny_recipe(tiny_corpus, tmp_path):
         return load_recipe(TINY, [f"data_root={tiny_corpus}", f"data.cache_dir={tmp_path / 'cache'}", *overrides])
 
     return load
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny models on a 2-core machine: one torch thread (a second only adds synchronisation,
+    up to 40x slower when anything else runs); the caller's setting is restored."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

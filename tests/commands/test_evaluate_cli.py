@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from stylegen.cli import main
 from stylegen.data.roll import RollSpec
@@ -16,14 +15,6 @@ from tests.midifiles import Track, chord_piece, scale_piece, write_midi
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = RollSpec(resolution=4, lowest_pitch=36, n_pitches=48)
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stylegen.cli import main
+from tests.commands import cli
+from tests.commands.cli import run
 from stylegen.data.fastmidi import midi_length_beats
 from stylegen.data.midi import TRACK, read_score
 from tests.checkpoints import write_tiny_checkpoint
@@ -18,18 +19,8 @@ def ckpt(tmp_path_factory) -> str:
     return str(write_tiny_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt"))
 
 
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def one_line_error(code: int, err: str, *needles: str) -> None:
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("stylegen generate: error: "), err
-    for n in needles:
-        assert n in lines[0], lines[0]
+    cli.one_line_error("generate", code, err, *needles)
 
 
 def test_generate_bars_in_a_style(capsys, tmp_path, ckpt):

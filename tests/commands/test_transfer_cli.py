@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stylegen.cli import main
+from tests.commands import cli
+from tests.commands.cli import run
 from stylegen.data.fastmidi import midi_length_beats
 from stylegen.data.midi import TRACK, read_score
 from tests.checkpoints import write_tiny_checkpoint
@@ -30,18 +31,8 @@ def song(path: Path, bars: int = 8, tempo: float = 100.0, drums: bool = False) -
     return write_midi(path, tracks, tempo_bpm=tempo)
 
 
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def one_line_error(code: int, err: str, *needles: str) -> None:
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("stylegen transfer: error: "), err
-    for n in needles:
-        assert n in lines[0], lines[0]
+    cli.one_line_error("transfer", code, err, *needles)
 
 
 # --------------------------------------------------------------------------- one file

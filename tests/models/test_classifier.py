@@ -5,15 +5,6 @@ from stylegen.models import registry
 from stylegen.models.classifier import MIN_STEPS, CNNClassifier
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models on a shared CPU: one torch thread (a second one only adds synchronisation)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.mark.parametrize("T", [MIN_STEPS, 9, 64, 100])
 @pytest.mark.parametrize("P", [48, 84])
 def test_any_window_length_gives_one_logit_per_style(T, P):

@@ -10,14 +10,6 @@ from stylegen.training.classifier import ClassifierTrainer, evaluate_windows, tr
 SMALL = ["model.classifier.channels=4", "model.classifier.dropout=0.0", "classifier_training.batch_size=8",
          "classifier_training.lr=0.01", "classifier_training.eval_every=2", "classifier_training.steps=20"]
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models on a shared CPU: one torch thread (a second one only adds synchronisation)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 
 @pytest.fixture
