@@ -340,28 +340,71 @@ def _build(cls: type, data: dict, prefix: str) -> Any:
 # --------------------------------------------------------------------------- overrides
 
 
+_INDEX = re.compile(r"\[(\d+)\]")
+_KEY_PART = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
+
+
+def _override_path(key: str) -> list[str | int] | None:
+    """``styles.a.sources.0.path`` or ``styles.a.sources[0].path`` -> ["styles", "a", "sources", 0, "path"];
+    None when the key is malformed."""
+    path: list[str | int] = []
+    for part in key.split("."):
+        m = _KEY_PART.fullmatch(part)
+        if m is None:
+            return None
+        name, indices = m.groups()
+        path.append(int(name) if name.isdigit() else name)
+        path.extend(int(i) for i in _INDEX.findall(indices))
+    return path
+
+
+def _key_name(path: list[str | int]) -> str:
+    """The dotted key as error messages write it: ``styles.a.sources[0].path``."""
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else p)
+    return out
+
+
 def apply_override(data: dict, override: str) -> None:
-    """Apply one ``a.b.c=value`` override in place; the value is parsed as YAML."""
+    """Apply one ``a.b.c=value`` override in place; the value is parsed as YAML.
+
+    A list item is addressed by its index, ``styles.pop.sources.0.path=x`` (or
+    ``sources[0].path=x``); the index one past the end adds an item."""
     if "=" not in override:
         raise _KeyError(override, "an override must look like key.sub=value")
     key, raw = override.split("=", 1)
     key = key.strip()
-    if not key or any(not part for part in key.split(".")):
+    path = _override_path(key) if key else None
+    if not path or not isinstance(path[0], str):
         raise _KeyError(key or override, "an override must look like key.sub=value")
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as e:
         raise _KeyError(key, f"cannot parse override value {raw!r}: {e.problem}") from None
-    node = data
-    parts = key.split(".")
-    for i, part in enumerate(parts[:-1]):
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        if not isinstance(child, dict):
-            raise _KeyError(".".join(parts[: i + 1]), "is not a mapping, cannot set a sub-key")
+    node: dict | list = data
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        here = _key_name(path[: i + 1])
+        if isinstance(part, int):
+            if not isinstance(node, list):
+                raise _KeyError(_key_name(path[:i]), f"is not a list, cannot take item {part}")
+            if part > len(node):
+                size = f"{len(node)} item{'s' if len(node) != 1 else ''}"
+                raise _KeyError(here, f"no such item: the list has {size} (index {len(node)} adds one)")
+            if part == len(node):
+                node.append(None)
+        elif isinstance(node, list):
+            raise _KeyError(_key_name(path[:i]), f"is a list: name an item by its index, e.g. {_key_name(path[:i])}.0")
+        elif not isinstance(node, dict):
+            raise _KeyError(_key_name(path[:i]), "is not a mapping, cannot set a sub-key")
+        if last:
+            node[part] = value
+            break
+        child = node[part] if isinstance(node, list) else node.get(part)
+        if child is None:  # a new branch: a list when the next part is an index
+            child = node[part] = [] if isinstance(path[i + 1], int) else {}
         node = child
-    node[parts[-1]] = value
 
 
 # --------------------------------------------------------------------------- validation

@@ -171,6 +171,46 @@ def test_overrides_replace_lists_and_add_styles():
     assert r.styles["folk"].sources == [SourceConfig(path="folk"), SourceConfig(glob="more/*.mid")]
 
 
+def test_an_override_reaches_into_a_list_item():
+    data = {"styles": {"pop": {"sources": [{"path": "pop"}, {"path": "more"}]}}}
+    r = recipe_from_dict(data, "x.yaml", ["styles.pop.sources.1.path=elsewhere"])
+    assert r.styles["pop"].sources == [SourceConfig(path="pop"), SourceConfig(path="elsewhere")]
+    r = recipe_from_dict(data, "x.yaml", ["styles.pop.sources[0].path=/abs/pop"])  # as errors spell it
+    assert r.styles["pop"].sources[0] == SourceConfig(path="/abs/pop")
+    r = recipe_from_dict(data, "x.yaml", ["styles.pop.sources.0={glob: 'pop/*.mid'}"])  # a whole item
+    assert r.styles["pop"].sources[0] == SourceConfig(glob="pop/*.mid")
+    assert data == {"styles": {"pop": {"sources": [{"path": "pop"}, {"path": "more"}]}}}  # untouched
+
+
+def test_an_override_one_past_the_end_adds_an_item_or_a_style():
+    r = recipe_from_dict(MINIMAL, "x.yaml", ["styles.pop.sources.1.path=extra", "styles.folk.sources.0.path=folk"])
+    assert r.styles["pop"].sources == [SourceConfig(path="pop"), SourceConfig(path="extra")]
+    assert r.styles["folk"].sources == [SourceConfig(path="folk")]
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("styles.pop.sources.3.path=x", "styles.pop.sources[3]: no such item: the list has 1 item (index 1 adds one)"),
+        ("styles.pop.sources.0.paht=x", "styles.pop.sources[0].paht: unknown key (known here: path, glob, muspy, root)"),
+        ("styles.pop.sources.0.path=5", "styles.pop.sources[0].path: expected str, got 5"),
+        ("styles.pop.sources.first.path=x", "styles.pop.sources: is a list: name an item by its index, "
+                                            "e.g. styles.pop.sources.0"),
+        ("seed.0=1", "seed: is not a list, cannot take item 0"),
+        ("styles.pop.sources[0]x.path=1", "styles.pop.sources[0]x.path: an override must look like key.sub=value"),
+    ],
+)
+def test_a_bad_list_override_names_the_key(override, message):
+    assert error_of({**MINIMAL, "seed": 3}, override) == f"recipes/x.yaml: {message}"
+
+
+def test_the_tiny_recipe_sources_can_be_moved_from_the_command_line(tmp_path):
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    r = load_recipe(TINY, [f"styles.a.sources.0.path={tmp_path / 'one'}", f"styles.b.sources.0.path={tmp_path / 'two'}"])
+    assert r.resolve(r.styles["a"].sources[0].path) == tmp_path / "one"
+
+
 def test_overrides_go_through_the_same_validation_as_the_file(tmp_path):
     from_file = write_recipe(tmp_path, {**MINIMAL, "model": {"generator": {"hidden_size": "big"}}})
     with pytest.raises(RecipeError) as e_file:
