@@ -2,7 +2,7 @@
 
 Every test runs with ``STYLEGEN_CACHE`` pointing into its own temporary folder, so no test
 ever reads or writes the user's real cache (~/.cache/stylegen).  ``tiny_corpus`` writes a
-small two-style corpus for ``recipes/tiny.yaml`` (MIDI built in code, never committed).
+small two-style corpus for ``tests/recipes/tiny.yaml`` (MIDI built in code, never committed).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from tests.midifiles import Track, chord_piece, scale_piece, write_midi
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
-TINY = REPO / "recipes" / "tiny.yaml"
+TINY = REPO / "tests" / "recipes" / "tiny.yaml"
 
 
 @pytest.fixture(autouse=True)
@@ -37,13 +37,13 @@ def write_tiny_corpus(root: Path, n: int = 4) -> Path:
 
 @pytest.fixture
 def tiny_corpus(tmp_path) -> Path:
-    """A two-style corpus for recipes/tiny.yaml under tmp_path/data (4 good pieces a style)."""
+    """A two-style corpus for tests/recipes/tiny.yaml under tmp_path/data (4 good pieces a style)."""
     return write_tiny_corpus(tmp_path / "data")
 
 
 @pytest.fixture
 def tiny_recipe(tiny_corpus, tmp_path):
-    """Load recipes/tiny.yaml over ``tiny_corpus`` with its cache in tmp_path/cache."""
+    """Load tests/recipes/tiny.yaml over ``tiny_corpus`` with its cache in tmp_path/cache."""
     from stylegen.config import load_recipe
 
     def load(*overrides: str):

@@ -104,7 +104,7 @@ def test_checkpoint_mode_transfers_the_val_pieces(folders, monkeypatch):
     fake = types.ModuleType("stylegen.transfer")
     fake.load = lambda path, device="cpu": FakeModel()
     monkeypatch.setitem(sys.modules, "stylegen.transfer", fake)
-    rc = run("gan.pt", "--recipe", ROOT / "recipes" / "tiny.yaml", "--set", f"data_root={data}",
+    rc = run("gan.pt", "--recipe", ROOT / "tests" / "recipes" / "tiny.yaml", "--set", f"data_root={data}",
              "--set", f"data.cache_dir={d / 'cache'}", "--source", "a", "--target", "b", "--pair",
              "--classifier", d / "clf.pt", "-o", d / "rep", "--no-musicality", "--save-midi", "--examples", "0")
     assert rc == 0

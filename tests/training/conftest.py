@@ -36,7 +36,7 @@ def tiny_root(tmp_path_factory) -> Path:
 @pytest.fixture
 def tiny_recipe(tiny_root, tmp_path):
     def make(*overrides: str):
-        return load_recipe(ROOT / "recipes" / "tiny.yaml", [
+        return load_recipe(ROOT / "tests" / "recipes" / "tiny.yaml", [
             f"data_root={tiny_root}", f"data.cache_dir={tmp_path / 'cache'}", f"logging.dir={tmp_path / 'runs'}",
             *SMALL_MODEL, *overrides,
         ])

@@ -92,12 +92,12 @@ def test_stylegen_classifier_command(tiny_root, tmp_path, capsys):
     from tests.training.conftest import ROOT
 
     out = tmp_path / "judge.pt"
-    rc = main(["classifier", str(ROOT / "recipes" / "tiny.yaml"), f"data_root={tiny_root}",
+    rc = main(["classifier", str(ROOT / "tests" / "recipes" / "tiny.yaml"), f"data_root={tiny_root}",
                f"data.cache_dir={tmp_path / 'cache'}", *SMALL, "-o", str(out), "--steps", "2", "--quiet"])
     assert rc == 0 and out.is_file()
     printed = capsys.readouterr().out
     assert "mean (per style)" in printed and "piece confusion" in printed
     assert load_classifier(out).styles == ["a", "b"]
-    rc = main(["classifier", str(ROOT / "recipes" / "tiny.yaml"), f"data_root={tiny_root}", "--steps", "0",
+    rc = main(["classifier", str(ROOT / "tests" / "recipes" / "tiny.yaml"), f"data_root={tiny_root}", "--steps", "0",
                "--quiet"])
     assert rc == 2

@@ -152,7 +152,7 @@ def test_nan_in_a_loss_is_detected(tiny_recipe):
 def test_cli_smoke_trains_end_to_end(tiny_root, tmp_path, capsys):
     from tests.training.conftest import SMALL_MODEL
 
-    rc = main(["train", str(ROOT / "recipes" / "tiny.yaml"), f"data_root={tiny_root}",
+    rc = main(["train", str(ROOT / "tests" / "recipes" / "tiny.yaml"), f"data_root={tiny_root}",
                f"data.cache_dir={tmp_path / 'cache'}", "schedule.steps=4", "schedule.pretrain_steps=1",
                "schedule.eval_every=2", "checkpoint.every=2", *SMALL_MODEL,
                "--run-dir", str(tmp_path / "run"), "--quiet"])
@@ -164,7 +164,7 @@ def test_cli_smoke_trains_end_to_end(tiny_root, tmp_path, capsys):
 
 
 def test_cli_bad_override_is_one_line(tiny_root, tmp_path, capsys):
-    rc = main(["train", str(ROOT / "recipes" / "tiny.yaml"), f"data_root={tiny_root}",
+    rc = main(["train", str(ROOT / "tests" / "recipes" / "tiny.yaml"), f"data_root={tiny_root}",
                "model.generator.hidden_size=big"])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1
