@@ -27,6 +27,7 @@ import torch
 from stylegen import __version__
 from stylegen.errors import StylegenError
 from stylegen.fileio import atomic_path
+from stylegen.models import registry
 
 CHECKPOINT_FORMAT = 1
 
@@ -103,11 +104,7 @@ def export_inference(src: str | os.PathLike, dst: str | os.PathLike, half: bool 
 
 def build_model(ckpt: dict, name: str, kind: str | None = None, strict: bool = True) -> torch.nn.Module:
     """Rebuild model ``name`` of a loaded checkpoint through the registry and load its weights."""
-    from stylegen.models import registry
-
-    cfg = dict(ckpt["model_config"][name])
-    arch = cfg.pop("name")
-    model = registry.build(kind or name, arch, **cfg)
+    model = registry.build_from_config(ckpt["model_config"][name], kind or name)
     try:
         model.load_state_dict(ckpt["models"][name], strict=strict)
     except RuntimeError as e:

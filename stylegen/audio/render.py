@@ -22,7 +22,6 @@ the asked rate directly (it is band-limited by construction).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import os
@@ -45,6 +44,7 @@ from stylegen.audio.soundfont import (
 )
 from stylegen.audio.synth import PianoVoice, synthesize
 from stylegen.audio.timing import score_seconds, steps_to_seconds
+from stylegen.device import torch_threads
 from stylegen.errors import StylegenError
 
 __all__ = [
@@ -59,7 +59,7 @@ MIN_RATE, MAX_RATE = 8000, 192000
 MIN_SECONDS = 0.1  # even an empty score gives a playable file
 TAIL_SECONDS = 3.0  # at most this much of a soundfont's release tail after the score ends
 TAIL_DB = -80.0  # ... and only while it is above this level relative to the peak
-RENDER_THREADS = 1  # torch threads while rendering (see _torch_threads)
+RENDER_THREADS = 1  # torch threads while rendering (see stylegen.device.torch_threads)
 AUDIO_FORMATS = {".wav": "WAV", ".flac": "FLAC"}
 
 
@@ -82,24 +82,6 @@ class Rendered:
     @property
     def channels(self) -> int:
         return int(self.waveform.shape[0])
-
-
-@contextlib.contextmanager
-def _torch_threads(n: int | None):
-    """Run torch ops on ``n`` threads, restoring the setting after.
-
-    The renderers do many short, memory-bound element-wise ops: on a busy machine OpenMP's
-    threads wait on each other (the built-in synth measured 20x slower with 2 threads than
-    with 1 on a shared 2-core box; benchmarks/README.md)."""
-    old = torch.get_num_threads()
-    if not n or n == old:
-        yield
-        return
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 def _check_rate(sample_rate) -> int:
@@ -254,7 +236,7 @@ def render_score(score, sample_rate: int = 44100, soundfont: str | Path | None =
     """
     sr = _check_rate(sample_rate)
     sf = _choose(renderer, soundfont)
-    with _torch_threads(RENDER_THREADS):
+    with torch_threads(RENDER_THREADS):
         if sf is not None:
             w = _render_soundfont(score_to_symusic(score), sf, sr, score_seconds(score))
             name = f"soundfont {soundfont_name(sf)}"
@@ -280,7 +262,7 @@ def render_midi(path: str | Path, sample_rate: int = 44100, soundfont: str | Pat
         raise StylegenError(f"{path}: is a directory, not a MIDI file")
     sf = _choose(renderer, soundfont)
     sym = read_symusic(path)
-    with _torch_threads(RENDER_THREADS):
+    with torch_threads(RENDER_THREADS):
         if sf is not None:
             end_s = _symusic_events(sym).end
             w = _render_soundfont(sym, sf, sr, end_s)
@@ -313,7 +295,7 @@ def render_for_tensorboard(score, sample_rate: int = 16000, soundfont: str | Pat
         w = w[:, : int(max_seconds * sample_rate)].clone()
         fade = min(w.shape[1], int(0.05 * sample_rate))
         w[:, w.shape[1] - fade:] *= torch.linspace(1.0, 0.0, fade)
-    with _torch_threads(RENDER_THREADS):
+    with torch_threads(RENDER_THREADS):
         w, _ = normalize_loudness(w, sample_rate, loudness)
     return w.clamp(-1.0, 1.0)
 

@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from stylegen.data.score import (  # noqa: F401  (re-exported: the type's old home)
+    DURATION, NOTE_COLUMNS, ONSET, PITCH, TRACK, VELOCITY, Score, TrackInfo, sort_notes)
 from stylegen.errors import StylegenError
-
-# Columns of Score.notes, an (N, 5) int32 array.
-ONSET, DURATION, PITCH, VELOCITY, TRACK = range(5)
-NOTE_COLUMNS = ("onset", "duration", "pitch", "velocity", "track")
 
 MELODY_NAMES = re.compile(r"melod|vocal|voice|lead|singer|tune|soprano", re.IGNORECASE)
 
@@ -35,84 +32,6 @@ class SkipFile(StylegenError):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
-
-
-@dataclass
-class TrackInfo:
-    name: str
-    program: int
-    is_melody: bool = False
-
-
-@dataclass
-class Score:
-    """A piece on a beat grid.  All times are in grid steps (``resolution`` per beat)."""
-
-    resolution: int
-    notes: np.ndarray  # (N, 5) int32: onset, duration, pitch, velocity, track; sorted by onset, pitch
-    tracks: list[TrackInfo]
-    length: int  # steps, end of the last note (or of the file's last event)
-    tempos: list[tuple[int, float]] = field(default_factory=list)  # (step, quarter notes per minute)
-    time_signatures: list[tuple[int, int, int]] = field(default_factory=list)  # (step, numerator, denominator)
-    key_signatures: list[tuple[int, int, str]] = field(default_factory=list)  # (step, root 0-11, "major"/"minor")
-    drums: np.ndarray = field(default_factory=lambda: np.zeros((0, 5), np.int32))  # like notes; track = drum track
-    drum_tracks: list[TrackInfo] = field(default_factory=list)
-    title: str = ""
-
-    @property
-    def n_beats(self) -> float:
-        return self.length / self.resolution
-
-    @property
-    def melody_track(self) -> int | None:
-        """Index of the track that carries the melody, when the file names one."""
-        for i, t in enumerate(self.tracks):
-            if t.is_melody:
-                return i
-        return None
-
-    def with_notes(self, notes: np.ndarray, tracks: list[TrackInfo] | None = None) -> "Score":
-        """A copy with other notes (same tempo map, meter, keys, drums)."""
-        notes = sort_notes(np.asarray(notes, dtype=np.int32).reshape(-1, 5))
-        return replace(self, notes=notes, tracks=list(self.tracks if tracks is None else tracks))
-
-    # ---------------------------------------------------------------- bars
-
-    def trusted_time_signatures(self) -> list[tuple[int, int, int]]:
-        """Time signatures that look real; [] when any looks bogus (pop909's 1/4, say)."""
-        sigs = sorted(set(self.time_signatures))
-        for _, num, den in sigs:
-            if num < 2 or den not in (1, 2, 4, 8, 16, 32):
-                return []
-        # several signatures at the same step: keep the last one written
-        by_step: dict[int, tuple[int, int, int]] = {}
-        for s in sorted(self.time_signatures, key=lambda t: t[0]):
-            by_step[s[0]] = s
-        return [by_step[k] for k in sorted(by_step)]
-
-    def bar_starts(self) -> np.ndarray:
-        """Steps at which bars begin, from the time signatures where they are trustworthy,
-        else from a 4-beat grid starting at step 0.  Shape (n_bars,), int64."""
-        sigs = self.trusted_time_signatures()
-        if not sigs or sigs[0][0] > 0:
-            sigs = [(0, 4, 4)] + sigs if sigs else [(0, 4, 4)]
-        end = max(self.length, 1)
-        starts: list[int] = []
-        for i, (step, num, den) in enumerate(sigs):
-            nxt = sigs[i + 1][0] if i + 1 < len(sigs) else end
-            bar = max(1, round(num * 4 / den * self.resolution))
-            # stop at the end of the piece: a signature far past the last note must not
-            # enumerate millions of empty bars
-            starts.extend(range(step, max(min(nxt, end), step + 1), bar))
-        arr = np.array(sorted(set(s for s in starts if s < end)), dtype=np.int64)
-        return arr if len(arr) else np.zeros(1, np.int64)
-
-
-def sort_notes(notes: np.ndarray) -> np.ndarray:
-    if len(notes) == 0:
-        return notes.reshape(0, 5).astype(np.int32)
-    order = np.lexsort((notes[:, TRACK], notes[:, PITCH], notes[:, ONSET]))
-    return np.ascontiguousarray(notes[order], dtype=np.int32)
 
 
 # --------------------------------------------------------------------------- reading

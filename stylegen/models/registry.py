@@ -4,6 +4,7 @@
     class LSTMGenerator(nn.Module): ...
 
     build("generator", "lstm", **kwargs)
+    build_from_config({"name": "lstm", **kwargs}, "generator")   # a checkpoint's model_config
 """
 
 from __future__ import annotations
@@ -46,4 +47,15 @@ def get(kind: str, name: str) -> Callable:
 
 
 def build(kind: str, name: str, **kwargs):
+    """A new component ``name`` of ``kind`` built with ``kwargs``."""
     return get(kind, name)(**kwargs)
+
+
+def build_from_config(cfg: dict, kind: str):
+    """Rebuild a component from its stored config: ``{"name": registry name, **constructor
+    kwargs}`` (what training writes to a checkpoint's ``model_config``).  ``cfg`` is not
+    changed.  An unknown name raises KeyError naming the known ones."""
+    if "name" not in cfg:
+        raise KeyError(f"{kind} config has no 'name' (keys: {', '.join(sorted(cfg))})")
+    kwargs = dict(cfg)
+    return build(kind, kwargs.pop("name"), **kwargs)

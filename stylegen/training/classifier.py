@@ -28,6 +28,7 @@ from stylegen.checkpoint import save_checkpoint
 from stylegen.config import Recipe
 from stylegen.data.dataset import Corpus, prepare
 from stylegen.data.windows import WindowDataset, collate_windows
+from stylegen.device import pick_device
 from stylegen.errors import StylegenError
 from stylegen.models import registry
 
@@ -42,16 +43,7 @@ def classifier_model_config(recipe: Recipe, n_pitches: int, n_styles: int) -> di
 
 
 def build_classifier(config: dict) -> torch.nn.Module:
-    cfg = dict(config)
-    return registry.build("classifier", cfg.pop("name"), **cfg)
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise StylegenError(f"device {name!r} asked for, but CUDA is not available on this machine")
-    return torch.device(name)
+    return registry.build_from_config(config, "classifier")
 
 
 @dataclass
