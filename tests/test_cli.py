@@ -171,3 +171,56 @@ def test_a_muspy_root_without_its_marker_is_one_line(capsys, tmp_path):
     assert code == 2 and out == "" and err.count("\n") == 1
     assert err.startswith(f"stylegen data: error: {tmp_path / 'r.yaml'}: styles.x.sources[0]: {tmp_path / 'lmd'}: "
                           "no local copy of muspy's LakhMIDIDataset")
+
+
+# --------------------------------------------------------------------------- arguments of the recipe commands
+
+
+@pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"generate"}))  # generate needs no argument
+def test_no_arguments_names_only_what_is_required(capsys, name):
+    with pytest.raises(SystemExit) as e:
+        main([name])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.splitlines()[-1].startswith(f"stylegen {name}: error: ")
+    assert "key=value" not in err.splitlines()[-1]  # overrides are optional
+
+
+@pytest.mark.parametrize("name", ["data", "train", "classifier"])
+def test_recipe_commands_need_only_the_recipe(capsys, name):
+    with pytest.raises(SystemExit):
+        main([name])
+    assert capsys.readouterr().err.splitlines()[-1] == f"stylegen {name}: error: the following arguments are required: recipe"
+
+
+@pytest.fixture
+def train_calls(monkeypatch):
+    """Run `stylegen train` up to the training call: record the overrides and the resume argument."""
+    import stylegen.commands.train as command
+    import stylegen.training.gan as gan
+
+    calls = []
+    monkeypatch.setattr(command, "load_recipe", lambda path, overrides: calls.append(list(overrides)) or "recipe")
+    monkeypatch.setattr(gan, "train", lambda recipe, resume, run_dir, progress: calls.append(resume))
+    return calls
+
+
+@pytest.mark.parametrize("argv, overrides, resume", [
+    (["--resume", "schedule.steps=40"], ["schedule.steps=40"], "auto"),
+    (["--resume=schedule.steps=40"], ["schedule.steps=40"], "auto"),
+    (["seed=1", "--resume", "schedule.steps=40", "seed=2"], ["seed=1", "schedule.steps=40", "seed=2"], "auto"),
+    (["--resume", "styles.a.sources.0.path=x", "--quiet"], ["styles.a.sources.0.path=x"], "auto"),
+    (["--resume"], [], "auto"),
+    (["--resume", "runs/tiny/run1", "seed=3"], ["seed=3"], "runs/tiny/run1"),
+    (["--resume", "runs/x=1/checkpoints/best.pt"], [], "runs/x=1/checkpoints/best.pt"),
+    (["seed=3"], ["seed=3"], None),
+])
+def test_resume_does_not_swallow_an_override(train_calls, argv, overrides, resume):
+    assert main(["train", "r.yaml", *argv]) == 0
+    assert train_calls == [overrides, resume]
+
+
+def test_resume_takes_an_existing_file_even_with_an_equals_sign(train_calls, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "step=40.pt").write_bytes(b"")
+    assert main(["train", "r.yaml", "--resume", "step=40.pt", "seed=1"]) == 0
+    assert train_calls == [["seed=1"], "step=40.pt"]

@@ -17,7 +17,7 @@ from stylegen.config import load_recipe
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("recipe", help="recipe YAML file")
-    p.add_argument("overrides", nargs="*", metavar="key=value",
+    p.add_argument("overrides", nargs="*", default=[], metavar="key=value",
                    help="dotted overrides, e.g. classifier_training.lr=1e-3 model.classifier.channels=24")
     p.add_argument("-o", "--output", default=None, metavar="PATH",
                    help="checkpoint to write (default: <logging.dir>/<recipe name>/classifier.pt)")

@@ -9,7 +9,8 @@ from stylegen.config import load_recipe
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("recipe", help="recipe YAML file")
-    p.add_argument("overrides", nargs="*", metavar="key=value", help="dotted overrides, e.g. data.val_fraction=0.2")
+    p.add_argument("overrides", nargs="*", default=[], metavar="key=value",
+                   help="dotted overrides, e.g. data.val_fraction=0.2 styles.pop.sources.0.path=DIR")
     p.add_argument("--no-cache", action="store_true", help="read every file again and do not write the cache")
     p.add_argument("--show-skipped", action="store_true", help="list every skipped file with its reason")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
