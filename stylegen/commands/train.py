@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from stylegen.errors import StylegenError
-    from stylegen.training.gan import train
+    from stylegen.training.loop import train
 
     if args.threads < 0:
         raise StylegenError(f"--threads must be >= 0, got {args.threads}")

@@ -1,23 +1,31 @@
-"""The style-conditioned LSTM generator.
+"""The style-conditioned generator: an LSTM that writes a piece's texture from its content.
 
-It reads a content roll (the piece to re-write) and per-step noise, and writes a roll of
-the same length in the target style.  It is causal: step t sees content[:t+1], so it can
-run step by step (``state`` carries the LSTM memory between calls) for streaming input and
-for pieces of any length.
+It hears only *what* the piece is (content features, ``data/content.py``: harmony per half
+bar, bass, position in the bar) and the target style, and writes the notes of each step
+from its own previous output, like a language model writes words.
 
-    content (B, C, T, P) ──frame encoder──▶ (B, T, E) ─┐
-    noise   (B, T, Z) ────────────────────────────────┼─▶ concat ─▶ LSTM ─▶ (B, T, H)
-    style   (B,) or (B, S) weights ──embedding──▶ s ──┘ (every step)        │
-                                              s ──FiLM(h)──▶ head ─▶ delta logits (B, C, T, P)
-    logits = delta + gain[c] * (2 * content - 1)          (a learned skip from the input)
+    prev  (B, 2, T, P) the roll one step behind (teacher forcing; its own samples when free)
+    content (B, T, D)  ──┐
+    prev ──frame──▶ (B, T, F)  concat  ──▶ LSTM layer 1 ─FiLM(s)─▶ ... LSTM layer L ─FiLM(s)─▶ h (B, T, H)
+    style (B,) ──embed──▶ s (B, S_d)  (also concatenated to the first layer's input)
+    h ──head──▶ mixture logits (B, T, K)  and  note logits (B, T, K, P, 3) + style bias (P, 3)
 
-The style reaches every step twice: concatenated to the LSTM input and as a FiLM
-(scale, shift) on the LSTM output.  The skip makes "copy the input" the starting point,
-so the network learns what to change; with an empty content roll the skip says "silence"
-and the LSTM composes from noise alone (``generate``).
+Notes, not cells: every pitch of a step is in one of three states, ``off``, ``onset`` (a
+note starts) or ``hold`` (the note sounding at t-1 goes on).  ``hold`` is only possible
+where a note sounded at t-1, so durations come from the model and the decoded roll is
+always canonical.  The notes of one step depend on each other through a mixture of K
+components (a chord-like choice): p(x_t) = sum_k pi_k prod_p Cat(x_tp | theta_kp).
+
+Style id ``n_styles`` is "no style" (trained with ``style_dropout``): at inference the
+logits are  u + g (c - u)  with c conditional, u unconditional and g the guidance scale
+(0: no style, 1: as trained, > 1: stronger).  ``sample`` owns the step loop (as nanoGPT's
+model owns ``generate``): free sampling for transfer and composition, or a relaxed
+(straight-through Gumbel) roll-out through which the adversarial stage back-propagates.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn as nn
@@ -25,67 +33,217 @@ import torch.nn.functional as F
 
 from stylegen.models.registry import register
 
-State = tuple[torch.Tensor, torch.Tensor]  # LSTM (h, c), each (num_layers, B, H)
+OFF, ONSET, HOLD = 0, 1, 2
+State = list[tuple[torch.Tensor, torch.Tensor]]  # per layer (h, c), each (1, B, H)
+NEG = -1e4  # logit of an impossible state (finite: keeps bf16/fp16 and gradients sane)
 
 
-@register("generator", "lstm")
-class LSTMGenerator(nn.Module):
+def roll_to_states(roll: torch.Tensor) -> torch.Tensor:
+    """(B, 2, T, P) onset/sustain roll -> (B, T, P) long states (off, onset, hold).
+
+    A sustain that does not continue a note sounding at t-1 counts as an onset."""
+    on, sus = roll[:, 0] > 0.5, roll[:, 1] > 0.5
+    prev = F.pad(sus[:, :-1], (0, 0, 1, 0))
+    hold = sus & ~on & prev
+    onset = (on | sus) & ~hold
+    return onset.long() * ONSET + hold.long() * HOLD
+
+
+def states_to_frame(y: torch.Tensor) -> torch.Tensor:
+    """(..., P, 3) one-hot (or relaxed) states -> (..., 2, P) onset and sustain."""
+    return torch.stack([y[..., ONSET], y[..., ONSET] + y[..., HOLD]], dim=-2)
+
+
+def _gumbel_argmax(logits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A draw from softmax(logits) along the last axis (the Gumbel-max trick)."""
+    u = torch.rand(logits.shape, generator=generator, device=logits.device).clamp_(1e-10, 1.0)
+    return (logits - torch.log(-torch.log(u))).argmax(-1)
+
+
+@register("generator", "texture")
+class TextureLSTM(nn.Module):
     def __init__(
         self,
         n_pitches: int = 84,
-        n_styles: int = 3,
-        n_channels: int = 2,
+        n_styles: int = 4,
+        content_dim: int = 41,
         hidden_size: int = 256,
         num_layers: int = 2,
         style_dim: int = 32,
-        noise_dim: int = 16,
-        content_dim: int = 256,
+        frame_dim: int = 128,
+        mixture: int = 8,
         dropout: float = 0.1,
+        onset_rate: float = 0.015,
     ):
         super().__init__()
-        self.n_pitches, self.n_styles, self.n_channels = n_pitches, n_styles, n_channels
-        self.noise_dim, self.hidden_size, self.num_layers = noise_dim, hidden_size, num_layers
-        frame = n_channels * n_pitches
-        self.style = nn.Embedding(n_styles, style_dim)
-        self.encode = nn.Sequential(nn.Linear(frame, content_dim), nn.GELU(), nn.Linear(content_dim, content_dim))
-        self.lstm = nn.LSTM(content_dim + noise_dim + style_dim, hidden_size, num_layers=num_layers,
-                            batch_first=True, dropout=dropout if num_layers > 1 else 0.0)
-        self.film = nn.Linear(style_dim, 2 * hidden_size)
+        self.n_pitches, self.n_styles, self.content_dim = n_pitches, n_styles, content_dim
+        self.hidden_size, self.num_layers, self.mixture = hidden_size, num_layers, mixture
+        P, H, K = n_pitches, hidden_size, mixture
+        self.frame = nn.Linear(2 * P, frame_dim)
+        self.content = nn.Linear(content_dim, frame_dim)
+        self.style = nn.Embedding(n_styles + 1, style_dim)  # the last row is "no style"
+        sizes = [2 * frame_dim + style_dim] + [H] * (num_layers - 1)
+        self.lstms = nn.ModuleList([nn.LSTM(n, H, batch_first=True) for n in sizes])
+        self.films = nn.ModuleList([nn.Linear(style_dim, 2 * H) for _ in range(num_layers)])
         self.drop = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden_size, frame)
-        self.gain = nn.Parameter(torch.full((n_channels,), 3.0))  # skip strength per channel
-        nn.init.zeros_(self.film.weight)
-        nn.init.zeros_(self.film.bias)
+        self.head = nn.Linear(H, K * P * 3 + K)
+        self.style_bias = nn.Embedding(n_styles + 1, P * 3)  # a per-style output bias
+        for film in self.films:
+            nn.init.zeros_(film.weight)
+            nn.init.zeros_(film.bias)
+        nn.init.zeros_(self.style_bias.weight)
         nn.init.normal_(self.head.weight, std=0.01)
-        nn.init.constant_(self.head.bias, 0.0)
+        with torch.no_grad():  # start at the data's note density, not at p = 1/3 per state
+            b = self.head.bias.view(-1)
+            b.zero_()
+            notes = b[: K * P * 3].view(K, P, 3)
+            notes[..., ONSET] = math.log(onset_rate)
+            notes[..., HOLD] = math.log(4.0)  # a sounding note usually goes on
 
-    def style_vector(self, style: torch.Tensor) -> torch.Tensor:
-        """(B,) style ids or (B, S) mixture weights -> (B, style_dim)."""
+    # ------------------------------------------------------------ conditioning
+
+    @property
+    def null_style(self) -> int:
+        return self.n_styles
+
+    def _style(self, style: torch.Tensor, table: nn.Embedding) -> torch.Tensor:
+        """(B,) ids (``n_styles`` = none) or (B, n_styles [+ 1]) mixture weights -> table rows."""
         if style.dtype in (torch.int64, torch.int32):
-            return self.style(style)
-        return style.to(self.style.weight.dtype) @ self.style.weight
+            return table(style)
+        return style.to(table.weight.dtype) @ table.weight[: style.shape[-1]]
 
-    def init_state(self, batch: int, device: torch.device | str = "cpu") -> State:
-        z = torch.zeros(self.num_layers, batch, self.hidden_size, device=device)
-        return (z, z.clone())
+    def init_state(self, batch: int, device=None) -> State:
+        z = torch.zeros(1, batch, self.hidden_size, device=device)
+        return [(z, z.clone()) for _ in range(self.num_layers)]
+
+    # ------------------------------------------------------------ one pass
 
     def forward(
         self,
-        content: torch.Tensor,  # (B, C, T, P) in [0, 1]
-        style: torch.Tensor,  # (B,) long, or (B, S) float weights
-        noise: torch.Tensor | None = None,  # (B, T, Z); sampled when None
+        prev: torch.Tensor,  # (B, 2, T, P): the output one step behind
+        content: torch.Tensor,  # (B, T, D)
+        style: torch.Tensor,  # (B,) long or (B, n_styles) float weights
         state: State | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, State]:
+        """Returns note logits (B, T, K, P, 3), mixture logits (B, T, K) and the new state.
+        ``hold`` is not yet masked (see :meth:`mask_hold`)."""
+        B, _, T, P = prev.shape
+        s = self._style(style, self.style)  # (B, S_d)
+        x = torch.cat([
+            self.frame(prev.permute(0, 2, 1, 3).reshape(B, T, 2 * P)),  # (B, T, F)
+            self.content(content),  # (B, T, F)
+            s[:, None].expand(B, T, s.shape[-1]),
+        ], dim=-1)
+        new_state: State = []
+        for i, (lstm, film) in enumerate(zip(self.lstms, self.films)):
+            if T == 1 and state is not None:  # one step (the sampling loop): the plain cell is ~10x faster
+                hc = torch.lstm_cell(x[:, 0], (state[i][0][0], state[i][1][0]), lstm.weight_ih_l0, lstm.weight_hh_l0,
+                                     lstm.bias_ih_l0, lstm.bias_hh_l0)
+                h, st = hc[0][:, None], (hc[0][None], hc[1][None])
+            else:
+                h, st = lstm(x, None if state is None else state[i])  # (B, T, H)
+            new_state.append(st)
+            scale, shift = film(s).chunk(2, dim=-1)  # (B, H) each
+            x = self.drop(h * (1 + scale[:, None]) + shift[:, None])
+        out = self.head(x)  # (B, T, K*P*3 + K)
+        K = self.mixture
+        notes = out[..., : K * P * 3].view(B, T, K, P, 3)
+        notes = notes + self._style(style, self.style_bias).view(B, 1, 1, P, 3)
+        return notes, out[..., K * P * 3:], new_state
+
+    @staticmethod
+    def mask_hold(notes: torch.Tensor, prev_sustain: torch.Tensor) -> torch.Tensor:
+        """Forbid ``hold`` where nothing sounded at t-1: notes (B, T, K, P, 3), prev_sustain (B, T, P)."""
+        can = (prev_sustain > 0.5)[:, :, None, :]  # (B, T, 1, P)
+        return torch.cat([notes[..., :2], torch.where(can, notes[..., 2], torch.full_like(notes[..., 2], NEG))[..., None]],
+                         dim=-1)
+
+    def log_prob(self, roll: torch.Tensor, content: torch.Tensor, style: torch.Tensor,
+                 state: State | None = None, first: torch.Tensor | None = None) -> torch.Tensor:
+        """Teacher-forced log-likelihood of each step of ``roll`` (B, 2, T, P) -> (B, T) nats.
+
+        Step t is predicted from roll[:, :, :t] (``first`` (B, 2, P) is the frame before
+        step 0; silence when None) and content[:, t]."""
+        B, _, T, P = roll.shape
+        first = roll.new_zeros(B, 2, P) if first is None else first
+        prev = torch.cat([first[:, :, None], roll[:, :, :-1]], dim=2)  # (B, 2, T, P)
+        notes, mix, _ = self(prev, content, style, state)
+        notes = self.mask_hold(notes, prev[:, 1])
+        y = roll_to_states(torch.cat([first[:, :, None], roll], dim=2))[:, 1:]  # (B, T, P)
+        lp = F.log_softmax(notes.float(), dim=-1)  # (B, T, K, P, 3)
+        lp = lp.gather(-1, y[:, :, None, :, None].expand(B, T, self.mixture, P, 1)).squeeze(-1).sum(-1)  # (B, T, K)
+        return torch.logsumexp(F.log_softmax(mix.float(), dim=-1) + lp, dim=-1)  # (B, T)
+
+    # ------------------------------------------------------------ the step loop
+
+    def _guided(self, prev, content, style, state, guidance):
+        """One step's (notes, mix, state) with classifier-free guidance."""
+        if guidance == 1.0:
+            return self(prev, content, style, state)
+        B = prev.shape[0]
+        null = torch.full((B,), self.null_style, dtype=torch.long, device=prev.device)
+        if guidance == 0.0:
+            return self(prev, content, null, state)
+        if style.dtype not in (torch.int64, torch.int32):  # mixture weights: the null as a weight row too
+            style, null = F.pad(style, (0, 1)), F.one_hot(null, self.n_styles + 1).to(style.dtype)
+        both_state = None if state is None else [(torch.cat([h, h], 1), torch.cat([c, c], 1)) for h, c in state]
+        notes, mix, st = self(torch.cat([prev, prev]), torch.cat([content, content]), torch.cat([style, null]),
+                              both_state)
+        return self._combine(notes, mix, st, B, guidance)
+
+    @staticmethod
+    def _combine(notes, mix, st, B, guidance):
+        c_n, u_n = notes[:B], notes[B:]
+        c_m, u_m = mix[:B], mix[B:]
+        cond_state = [(h[:, :B], c[:, :B]) for h, c in st]
+        return u_n + guidance * (c_n - u_n), u_m + guidance * (c_m - u_m), cond_state
+
+    def sample(
+        self,
+        content: torch.Tensor,  # (B, T, D)
+        style: torch.Tensor,  # (B,) long or (B, n_styles) weights
+        guidance: float = 1.0,
+        temperature: float = 1.0,
+        clamp: tuple[torch.Tensor, torch.Tensor] | None = None,  # values (B, 2, T, P), mask (B, T, P) bool
+        state: State | None = None,
+        first: torch.Tensor | None = None,  # (B, 2, P): the frame before step 0
         generator: torch.Generator | None = None,
+        relaxed: bool = False,
+        tau: float = 1.0,
     ) -> tuple[torch.Tensor, State]:
-        B, C, T, P = content.shape
-        x = content.permute(0, 2, 1, 3).reshape(B, T, C * P)  # (B, T, C*P)
-        s = self.style_vector(style)  # (B, style_dim)
-        if noise is None:
-            noise = torch.randn(B, T, self.noise_dim, device=content.device, dtype=content.dtype, generator=generator)
-        inp = torch.cat([self.encode(x), noise, s[:, None, :].expand(B, T, s.shape[-1])], dim=-1)  # (B, T, E+Z+S)
-        h, state = self.lstm(inp, state)  # (B, T, H)
-        scale, shift = self.film(s).chunk(2, dim=-1)  # (B, H) each
-        h = F.gelu(h * (1 + scale[:, None]) + shift[:, None])
-        delta = self.head(self.drop(h)).reshape(B, T, C, P).permute(0, 2, 1, 3)  # (B, C, T, P)
-        logits = delta + self.gain.view(1, C, 1, 1) * (2 * content - 1)
-        return logits, state
+        """Write T steps, each from the previous one: -> roll (B, 2, T, P), final state.
+
+        ``clamp`` forces cells (the kept melody, and silence around it) where mask is True;
+        the generator then hears the forced frame as its own.  ``relaxed`` draws with the
+        straight-through Gumbel-softmax (hard one-hot forward, soft gradients) so a loss on
+        the roll reaches the weights through every step."""
+        B, T, _ = content.shape
+        P, K = self.n_pitches, self.mixture
+        prev = content.new_zeros(B, 2, P) if first is None else first
+        state = self.init_state(B, content.device) if state is None else state
+        frames = []
+        temp = max(float(temperature), 1e-4)
+        for t in range(T):
+            notes, mix, state = self._guided(prev[:, :, None], content[:, t:t + 1], style, state, guidance)
+            notes = self.mask_hold(notes, prev[:, 1:2])[:, 0]  # (B, K, P, 3)
+            mix = mix[:, 0]  # (B, K)
+            if relaxed:
+                k = F.gumbel_softmax(mix.float() / temp, tau=tau, hard=True)  # (B, K)
+                logits = torch.einsum("bk,bkpc->bpc", k, notes.float())
+                y = F.gumbel_softmax(logits / temp, tau=tau, hard=True)  # (B, P, 3)
+            else:
+                k = _gumbel_argmax(mix.float() / temp, generator)  # (B,)
+                logits = notes[torch.arange(B), k].float() / temp  # (B, P, 3)
+                y = F.one_hot(_gumbel_argmax(logits, generator), 3).float()  # (B, P, 3)
+            frame = states_to_frame(y)  # (B, 2, P)
+            if clamp is not None:
+                values, mask = clamp
+                m = mask[:, t][:, None, :]  # (B, 1, P)
+                frame = torch.where(m, values[:, :, t], frame)
+                # a forced cell that holds where nothing sounded becomes an onset
+                fon, fsus = frame[:, 0], frame[:, 1]
+                fon = torch.where(m[:, 0] & (fsus > 0.5) & (prev[:, 1] < 0.5), torch.ones_like(fon), fon)
+                frame = torch.stack([fon, fsus], dim=1)
+            frames.append(frame)
+            prev = frame
+        return torch.stack(frames, dim=2), state  # (B, 2, T, P)

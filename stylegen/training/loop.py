@@ -1,21 +1,20 @@
-"""The adversarial training loop: where a training step happens.
+"""The training loop: where a training step happens.
 
-    train(recipe) ─▶ prepare data ─▶ GANTrainer.fit():
-        every step   D step (real vs generated, style head on real)  ×  schedule.d_steps
-                     G step (adversarial + style + cycle + identity [+ feature matching])
-        every N      TensorBoard scalars; evaluation on fixed validation windows (rolls
-                     side by side, audio, metrics); checkpoints (atomic, keep_last_n, best)
+    train(recipe) ─▶ prepare data ─▶ Trainer.fit():
+        every step   likelihood step (training/likelihood.py): rebuild real windows of every
+                     style from their own content and style   [+ from schedule.adversarial_start:
+                     adversarial step (training/adversarial.py): cross-style roll-outs vs D]
+        every N      TensorBoard scalars; evaluation on fixed validation windows (NLL per
+                     style, transfers to every other style: metrics, rolls, audio);
+                     checkpoints (atomic, keep_last_n, best by the gated selection score)
+        Ctrl-C/TERM  a checkpoint is written and the command that resumes it printed
 
-Targets: each window of style s gets a random other style t (StarGAN-style: one generator
-for every pair).  A ``loss.compose_fraction`` share of each batch has empty content and
-trains the same generator to compose from noise alone.  The first
-``schedule.pretrain_steps`` steps train G as an autoencoder (identity only) before the
-adversarial phase.
-
-Reproducible on the CPU: batches come from a (seed, epoch) permutation indexed by the step,
-and the checkpoint stores every RNG state, so a resumed run equals an uninterrupted one.
-Distributed: under ``torchrun`` each rank takes its slice of every global batch, G and D are
-wrapped in DistributedDataParallel, and rank 0 alone logs and writes checkpoints.
+The loop owns resume, checkpoints, DDP and logging; each step is a function of G (and, for
+the adversarial stage, of the stage object that owns D).  Reproducible on the CPU: batches
+come from a (seed, epoch) permutation indexed by the step, and checkpoints store every RNG
+state, so a resumed run equals an uninterrupted one.  Distributed: under ``torchrun`` each
+rank takes its slice of every global batch, G's losses run inside one DistributedDataParallel
+forward (``GeneratorSteps``), and rank 0 alone logs and writes checkpoints.
 """
 
 from __future__ import annotations
@@ -24,9 +23,9 @@ import math
 import os
 import random
 import re
+import signal
+import sys
 import time
-import warnings
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -34,50 +33,45 @@ from typing import Callable
 import numpy as np
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 
-from stylegen import __version__
 from stylegen.checkpoint import load_checkpoint, save_checkpoint
 from stylegen.config import Recipe
+from stylegen.data.content import ContentSpec, content_features, melody_clamp, top_voice
 from stylegen.data.dataset import Corpus, prepare, window_steps
-from stylegen.data.roll import RollSpec, canonical_roll
+from stylegen.data.roll import RollSpec, roll_to_score
 from stylegen.data.windows import WindowDataset, collate_windows
+from stylegen.device import pick_device
 from stylegen.errors import StylegenError
-from stylegen.models import registry
-from stylegen.training import losses
+from stylegen.models.registry import build_from_config
+from stylegen.training.adversarial import AdversarialStage, other_styles
+from stylegen.training.likelihood import likelihood_loss, nll_per_style
 from stylegen.training.logging import TrainLogger, roll_image, side_by_side
 
 CKPT_RE = re.compile(r"step-(\d+)\.pt$")
+KIND = "gan"  # the checkpoint kind of a generator (+ discriminator) run
 
 
 # --------------------------------------------------------------------------- setup helpers
 
 
-def pick_device(name: str = "auto", local_rank: int = 0) -> torch.device:
-    """'auto' -> CUDA when present, else CPU."""
-    if name == "auto":
-        return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise StylegenError(f"device {name!r} asked for, but CUDA is not available on this machine")
-    return torch.device(name)
+def content_spec(recipe: Recipe) -> ContentSpec:
+    c = recipe.content
+    return ContentSpec(block=c.block, bar_steps=c.bar_steps, chroma=c.chroma, bass=c.bass)
 
 
 def model_configs(recipe: Recipe, spec: RollSpec, n_styles: int) -> dict[str, dict]:
     """Constructor kwargs (with the registry name) that rebuild each model from a checkpoint."""
     g, d = recipe.model.generator, recipe.model.discriminator
-    dims = {"n_pitches": spec.n_pitches, "n_styles": n_styles, "n_channels": spec.n_channels}
     return {
-        "generator": {"name": g.name, **dims, "hidden_size": g.hidden_size, "num_layers": g.num_layers,
-                      "style_dim": g.style_dim, "noise_dim": g.noise_dim, "content_dim": g.content_dim,
-                      "dropout": g.dropout},
-        "discriminator": {"name": d.name, **dims, "channels": d.channels, "style_head": d.style_head,
+        "generator": {"name": g.name, "n_pitches": spec.n_pitches, "n_styles": n_styles,
+                      "content_dim": content_spec(recipe).dim, "hidden_size": g.hidden_size,
+                      "num_layers": g.num_layers, "style_dim": g.style_dim, "frame_dim": g.frame_dim,
+                      "mixture": g.mixture, "dropout": g.dropout},
+        "discriminator": {"name": d.name, "n_pitches": spec.n_pitches, "n_styles": n_styles,
+                          "n_channels": spec.n_channels + 1,  # onset, sustain + the harmony to follow
+                          "channels": d.channels, "style_head": d.style_head,
                           "spectral_norm": d.spectral_norm, "input_noise": d.input_noise},
     }
-
-
-def _build(cfg: dict, kind: str) -> torch.nn.Module:
-    cfg = dict(cfg)
-    return registry.build(kind, cfg.pop("name"), **cfg)
 
 
 def seed_everything(seed: int) -> None:
@@ -120,7 +114,8 @@ class BatchStream:
             )
         self._perm_epoch, self._perm = -1, None
 
-    def batch(self, step: int) -> dict:
+    def indices(self, step: int) -> list[int]:
+        """The dataset indices of this rank's slice of global batch ``step``."""
         epoch, k = divmod(step, self.per_epoch)
         if epoch != self._perm_epoch:
             g = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
@@ -128,19 +123,32 @@ class BatchStream:
             self._perm_epoch = epoch
             self.ds.set_epoch(epoch)
         lo = k * self.global_batch + self.rank * self.B
-        idx = self._perm[lo: lo + self.B].tolist()
-        return collate_windows([self.ds[i] for i in idx])
+        return self._perm[lo: lo + self.B].tolist()
+
+    def batch(self, step: int) -> dict:
+        return collate_windows([self.ds[i] for i in self.indices(step)])
+
+
+class GeneratorSteps(torch.nn.Module):
+    """Runs a loss function of G inside one forward call, so that DistributedDataParallel
+    (which wraps this module) sees every use of G's weights in the step."""
+
+    def __init__(self, G: torch.nn.Module):
+        super().__init__()
+        self.G = G
+
+    def forward(self, fn: Callable, *args, **kwargs):
+        return fn(self.G, *args, **kwargs)
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM arrived: the loop stops at the end of the current step."""
 
 
 # --------------------------------------------------------------------------- the trainer
 
 
-@dataclass
-class StepResult:
-    values: dict[str, float]
-
-
-class GANTrainer:
+class Trainer:
     def __init__(self, recipe: Recipe, corpus: Corpus, device: torch.device, run_dir: Path | None,
                  rank: int = 0, world: int = 1, progress: bool = True):
         self.recipe, self.corpus, self.device = recipe, corpus, device
@@ -148,49 +156,50 @@ class GANTrainer:
         self.is_main = rank == 0
         self.progress = progress and self.is_main and recipe.logging.progress
         self.spec = corpus.spec
+        self.cspec = content_spec(recipe)
         self.styles = corpus.styles
         self.n_styles = len(self.styles)
         seed_everything(recipe.seed)
 
-        # each item is context_bars of warm-up for G followed by the window that is judged:
-        # G never gets credit for what it writes right after a zero state (it learned to put
-        # a "style signature" there when whole windows were judged), as at inference, where
-        # every kept step has at least half a window of context
+        # each item is context_bars of warm-up (heard, not scored) followed by the window
         d = recipe.data
-        self.ctx = window_steps(d.context_bars, self.spec.resolution)  # warm-up steps, not judged
+        self.ctx = window_steps(d.context_bars, self.spec.resolution)
         self.train_ds = WindowDataset(corpus, "train", d.window_bars + d.context_bars, d.hop_bars, d.transpose,
                                       recipe.seed)
         self.val_ds = WindowDataset(corpus, "val", d.window_bars + d.context_bars, d.hop_bars, 0, recipe.seed)
         self.stream = BatchStream(self.train_ds, recipe.schedule.batch_size, recipe.seed, rank, world)
 
         self.model_config = model_configs(recipe, self.spec, self.n_styles)
-        self.G = _build(self.model_config["generator"], "generator").to(device)
-        self.D = _build(self.model_config["discriminator"], "discriminator").to(device)
+        self.G = build_from_config(self.model_config["generator"], "generator").to(device)
+        self.D = build_from_config(self.model_config["discriminator"], "discriminator").to(device)
         o = recipe.optim
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr_g, betas=o.betas, weight_decay=o.weight_decay)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=o.betas, weight_decay=o.weight_decay)
-        self.G_ddp, self.D_ddp = self.G, self.D
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=(0.5, 0.999), weight_decay=o.weight_decay)
+        self.G_steps = GeneratorSteps(self.G)
+        D_ddp = None
         if world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
             ids = [device.index] if device.type == "cuda" else None
-            self.G_ddp = DDP(self.G, device_ids=ids)
-            self.D_ddp = DDP(self.D, device_ids=ids)
-        self.amp = device.type == "cuda"
+            self.G_steps = DDP(self.G_steps, device_ids=ids, find_unused_parameters=True)
+            D_ddp = DDP(self.D, device_ids=ids)
+        self.adversarial = AdversarialStage(self.D, self.opt_d, self.spec, self.cspec, recipe.loss,
+                                            recipe.schedule.rollout_steps, self.n_styles, o.grad_clip, D_ddp)
         self.step = 0
         self.best: float | None = None
-        self.history: list[str] = []  # checkpoint paths, oldest first
         self.last_metrics: dict[str, float] = {}
         self.eval_fn: Callable | None = None
         self._eval_windows = self._pick_eval_windows()
+        self._last_eval = None
 
     # ------------------------------------------------------------ state
 
     def state(self) -> dict:
         return {
-            "kind": "gan",
+            "kind": KIND,
             "recipe": self.recipe.to_dict(),
             "spec": self.spec.to_dict(),
+            "content": self.cspec.to_dict(),
             "styles": list(self.styles),
             "models": {"generator": self.G.state_dict(), "discriminator": self.D.state_dict()},
             "model_config": self.model_config,
@@ -210,6 +219,8 @@ class GANTrainer:
             problems.append(f"styles {ckpt['styles']} != {list(self.styles)}")
         if ckpt["spec"] != self.spec.to_dict():
             problems.append(f"roll spec {ckpt['spec']} != {self.spec.to_dict()}")
+        if ckpt.get("content") != self.cspec.to_dict():
+            problems.append(f"content spec {ckpt.get('content')} != {self.cspec.to_dict()}")
         if ckpt["model_config"] != self.model_config:
             problems.append("model config differs")
         if problems:
@@ -224,104 +235,28 @@ class GANTrainer:
 
     # ------------------------------------------------------------ one step
 
-    def _targets(self, src: torch.Tensor) -> torch.Tensor:
-        """A random style other than the source for each window (any style if only one)."""
-        if self.n_styles == 1:
-            return src.clone()
-        off = torch.randint(1, self.n_styles, src.shape)
-        return (src.cpu() + off) % self.n_styles
+    @property
+    def adversarial_on(self) -> bool:
+        return self.step >= self.recipe.schedule.adversarial_start
 
-    def _autocast(self):
-        return torch.autocast("cuda", dtype=torch.bfloat16) if self.amp else torch.autocast("cpu", enabled=False)
+    def _g_losses(self, G, batch: dict, adversarial: bool) -> tuple[torch.Tensor, dict[str, float]]:
+        r, lc = self.recipe, self.recipe.loss
+        nll, out = likelihood_loss(G, batch, self.spec, self.cspec, self.ctx, lc.style_dropout, lc.harmony_dropout,
+                                   self.device)
+        loss = nll
+        if adversarial:
+            adv, vals = self.adversarial.g_loss(G, batch, self.device)
+            loss = lc.likelihood_weight * nll + adv
+            out.update(vals)
+        return loss, out
 
     def train_step(self, batch: dict) -> dict[str, float]:
-        r, cfg = self.recipe, self.recipe.loss
-        c0 = self.ctx  # G sees [0, ctx + T); losses and D judge [ctx, ctx + T)
-        x_full = batch["roll"].to(self.device)  # (B, C, ctx + T, P)
-        x = x_full[:, :, c0:]  # (B, C, T, P)
-        src = batch["style"].to(self.device)  # (B,)
-        B = x.shape[0]
-        tgt = self._targets(batch["style"]).to(self.device)  # (B,)
-        n_compose = int(round(cfg.compose_fraction * B))
-        content = x_full.clone()
-        if n_compose:
-            content[:n_compose] = 0.0  # these windows are composed from noise alone
-        pretrain = self.step < r.schedule.pretrain_steps
-        out: dict[str, float] = {}
-
-        # ---- generate once: content -> target style (these windows serve both updates)
-        with self._autocast():
-            if pretrain:
-                fake_logits = None
-            else:
-                fake_full, _ = self.G_ddp(content, tgt)  # (B, C, ctx + T, P)
-                fake_logits = fake_full[:, :, c0:]  # (B, C, T, P): the judged part
-
-        # ---- D step(s): real windows with their style vs the generated ones with their target
-        if not pretrain:
-            fake_hard = canonical_roll((fake_logits.detach().float() > 0).float())  # as a MIDI file holds it
-            for _ in range(r.schedule.d_steps):
-                with self._autocast():
-                    both = self.D_ddp(torch.cat([x, fake_hard]), torch.cat([src, tgt]))  # one pass, 2B windows
-                    d_real_adv, d_fake_adv = both["adv"].float().split(B)
-                    real_style = both["style_logits"][:B].float()
-                    loss_adv = losses.d_loss(d_real_adv, d_fake_adv, cfg.adversarial)
-                    loss_cls = F.cross_entropy(real_style, src)
-                    loss_d = loss_adv + cfg.style_weight * loss_cls
-                    if cfg.style_fake_weight > 0 and n_compose < B:
-                        # the style head also learns to see the *source* style left in a
-                        # transferred window, so G must remove it, not just fool the head
-                        fake_style = both["style_logits"][B + n_compose:].float()
-                        loss_cls_fake = F.cross_entropy(fake_style, src[n_compose:])
-                        loss_d = loss_d + cfg.style_weight * cfg.style_fake_weight * loss_cls_fake
-                        out["loss/d_style_fake"] = loss_cls_fake.item()
-                        out["d/source_acc_fake"] = (fake_style.argmax(1) == src[n_compose:]).float().mean().item()
-                self.opt_d.zero_grad(set_to_none=True)
-                loss_d.backward()
-                gn_d = torch.nn.utils.clip_grad_norm_(self.D.parameters(), r.optim.grad_clip)
-                self.opt_d.step()
-            out.update({"loss/d": loss_d.item(), "loss/d_adv": loss_adv.item(), "loss/d_style": loss_cls.item(),
-                        "d/real": d_real_adv.mean().item(), "d/fake": d_fake_adv.mean().item(),
-                        "d/style_acc_real": (real_style.argmax(1) == src).float().mean().item(),
-                        "grad_norm/d": float(gn_d)})
-
-        # ---- G step: fool the updated D, be recognised as the target, keep the content
-        for p in self.D.parameters():
-            p.requires_grad_(False)
-        with self._autocast():
-            loss_g = x.new_zeros(())
-            ident_logits, _ = self.G_ddp(x_full[n_compose:], src[n_compose:])  # x -> own style ~ x
-            loss_id = losses.reconstruction(ident_logits[:, :, c0:].float(), x[n_compose:], cfg.onset_pos_weight)
-            loss_g = loss_g + (cfg.identity_weight if not pretrain else 1.0) * loss_id
-            out["loss/identity"] = loss_id.item()
-            if not pretrain:
-                fake = canonical_roll(losses.straight_through(fake_logits.float()))
-                d_fake = self.D(fake, tgt)  # the plain module: D's weights are frozen here
-                loss_adv = losses.g_loss(d_fake["adv"].float(), cfg.adversarial)
-                loss_style = F.cross_entropy(d_fake["style_logits"].float(), tgt)
-                loss_g = loss_g + cfg.adversarial_weight * loss_adv + cfg.style_weight * loss_style
-                out.update({"loss/g_adv": loss_adv.item(), "loss/g_style": loss_style.item(),
-                            "g/style_acc_fake": (d_fake["style_logits"].argmax(1) == tgt).float().mean().item(),
-                            "g/density": fake[:, 1].detach().mean().item()})
-                if cfg.cycle_weight > 0 and n_compose < B:
-                    fake_all = canonical_roll(losses.straight_through(fake_full[n_compose:].float()))
-                    back, _ = self.G_ddp(fake_all, src[n_compose:])  # x -> t -> s ~ x
-                    loss_cyc = losses.reconstruction(back[:, :, c0:].float(), x[n_compose:], cfg.onset_pos_weight)
-                    loss_g = loss_g + cfg.cycle_weight * loss_cyc
-                    out["loss/cycle"] = loss_cyc.item()
-                if cfg.feature_matching_weight > 0:
-                    with torch.no_grad():
-                        real_feats = self.D(x, src)["features"]
-                    loss_fm = losses.feature_matching(real_feats, d_fake["features"])
-                    loss_g = loss_g + cfg.feature_matching_weight * loss_fm
-                    out["loss/feature_matching"] = loss_fm.item()
-        for p in self.D.parameters():
-            p.requires_grad_(True)
+        loss, out = self.G_steps(self._g_losses, batch, self.adversarial_on)
         self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        gn_g = torch.nn.utils.clip_grad_norm_(self.G.parameters(), r.optim.grad_clip)
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_(self.G.parameters(), self.recipe.optim.grad_clip)
         self.opt_g.step()
-        out.update({"loss/g": loss_g.item(), "grad_norm/g": float(gn_g)})
+        out.update({"loss/g": loss.item(), "grad_norm/g": float(gn)})
         for k, v in out.items():
             if not math.isfinite(v):
                 raise FloatingPointError(k)
@@ -338,40 +273,36 @@ class GANTrainer:
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        """Transfer the fixed validation windows to every other style; metrics + images."""
+        """Validation NLL per style, then each fixed validation window transferred to a
+        different style (melody kept, as transfer does) and judged after its context."""
         if not self._eval_windows:
             return {}
         self.G.eval()
         batch = collate_windows([self.val_ds[i] for i in self._eval_windows])
-        x_full, src = batch["roll"].to(self.device), batch["style"].to(self.device)
-        x = x_full[:, :, self.ctx:]  # the judged part, after the warm-up context
-        gen = torch.Generator(device=self.device).manual_seed(self.recipe.seed + 1)
         metrics: dict[str, float] = {}
-        ident, _ = self.G(x_full, src, generator=gen)
-        metrics["val/identity_bce"] = losses.reconstruction(ident[:, :, self.ctx:], x,
-                                                            self.recipe.loss.onset_pos_weight).item()
-        outputs, targets, inputs, sources = [], [], [], []
+        nll = nll_per_style(self.G, batch, self.spec, self.cspec, self.ctx, self.n_styles, self.device)
+        for s, v in zip(self.styles, nll.tolist()):
+            if math.isfinite(v):
+                metrics[f"val/nll/{s}"] = v
+        metrics["val/nll"] = float(np.nanmean(nll.numpy())) if torch.isfinite(nll).any() else float("nan")
+        x_full, pos, src = batch["roll"].to(self.device), batch["pos"].to(self.device), batch["style"].to(self.device)
+        content = content_features(x_full, pos, self.spec, self.cspec)
+        clamp = melody_clamp(x_full, top_voice(x_full))
+        gen = torch.Generator().manual_seed(self.recipe.seed + 1)
+        outputs, targets = [], []
         for shift in range(1, max(2, self.n_styles)):
             tgt = (src + shift) % self.n_styles
-            logits, _ = self.G(x_full, tgt, generator=gen)
-            outputs.append(canonical_roll((torch.sigmoid(logits[:, :, self.ctx:]) > 0.5).float()))
+            y, _ = self.G.sample(content, tgt, clamp=clamp, generator=gen)
+            outputs.append(y[:, :, self.ctx:])
             targets.append(tgt)
-            inputs.append(x)
-            sources.append(src)
-        y = torch.cat(outputs)
-        t = torch.cat(targets)
-        xin = torch.cat(inputs)
-        self.D.eval()
-        metrics["val/d_style_acc"] = (self.D(y, t)["style_logits"].argmax(1) == t).float().mean().item()
-        self.D.train()
+        x = x_full[:, :, self.ctx:]
+        y, t = torch.cat(outputs), torch.cat(targets)
+        xin, sin = x.repeat(len(outputs), 1, 1, 1), src.repeat(len(outputs))
         if self.eval_fn is not None:
-            try:
-                metrics.update(self.eval_fn(xin, y, torch.cat(sources), t))
-            except Exception as e:  # a metrics bug must not end an hour-long run: say it, go on
-                warnings.warn(f"step {self.step}: evaluation metrics failed: {type(e).__name__}: {e}", stacklevel=1)
+            metrics.update(self.eval_fn(xin, y, sin, t))
         metrics["val/density_ratio"] = (y[:, 1].mean() / xin[:, 1].mean().clamp_min(1e-6)).item()
         if "val/score" not in metrics:
-            metrics["val/score"] = metrics["val/d_style_acc"] - metrics["val/identity_bce"]
+            metrics["val/score"] = -metrics["val/nll"]
         self.G.train()
         self._last_eval = (x, src, outputs, targets)
         return metrics
@@ -383,17 +314,10 @@ class GANTrainer:
             names = [self.styles[int(src[j])]] + [self.styles[int(t[j])] for t in targets]
             logger.image(f"rolls/{j}_{'_to_'.join(names)}", side_by_side(imgs), self.step)
         if self.recipe.logging.audio:
-            try:
-                self._log_audio(logger, x, src, outputs, targets)
-            except Exception as e:  # audio is a convenience; training goes on without it
-                warnings.warn(f"step {self.step}: audio for TensorBoard failed: {type(e).__name__}: {e}", stacklevel=1)
+            self._log_audio(logger, x, src, outputs, targets)
 
     def _log_audio(self, logger, x, src, outputs, targets) -> None:
-        try:
-            from stylegen.audio.render import render_for_tensorboard
-        except ImportError:
-            return
-        from stylegen.data.roll import roll_to_score
+        from stylegen.audio.render import render_for_tensorboard  # audio pulls in the synthesiser: only when asked
 
         sr = 16000
         for j in range(min(2, x.shape[0])):
@@ -405,21 +329,19 @@ class GANTrainer:
 
     # ------------------------------------------------------------ checkpoints
 
-    def save(self, metrics: dict[str, float] | None = None) -> Path | None:
+    def save(self) -> Path | None:
         if not self.is_main or self.run_dir is None:
             return None
         ckpt_dir = self.run_dir / "checkpoints"
         path = save_checkpoint(ckpt_dir / f"step-{self.step:07d}.pt", self.state())
-        self.history.append(str(path))
         keep = self.recipe.checkpoint.keep_last_n
-        existing = sorted(ckpt_dir.glob("step-*.pt"))
-        for old in existing[:-keep]:
+        for old in sorted(ckpt_dir.glob("step-*.pt"))[:-keep]:
             old.unlink(missing_ok=True)
         return path
 
     def maybe_save_best(self, metrics: dict[str, float]) -> None:
         key, mode = self.recipe.checkpoint.best_metric, self.recipe.checkpoint.best_mode
-        if not self.is_main or self.run_dir is None or key not in metrics:
+        if not self.is_main or self.run_dir is None or key not in metrics or not math.isfinite(metrics[key]):
             return
         v = metrics[key]
         if self.best is None or (v > self.best if mode == "max" else v < self.best):
@@ -438,13 +360,24 @@ class GANTrainer:
             logger.recipe(r.to_dict())
         bar = None
         if self.progress:
-            from tqdm import tqdm
+            from tqdm import tqdm  # the progress bar only where one is shown
 
             bar = tqdm(total=total, initial=self.step, desc="train", unit="step", dynamic_ncols=True)
         last_good = None
         t_last, s_last = time.perf_counter(), self.step
         self.G.train()
         self.D.train()
+        stop = {"signal": None}
+
+        def on_signal(signum, frame):
+            if stop["signal"] is not None:  # a second Ctrl-C: stop now, the last checkpoint stays
+                raise KeyboardInterrupt
+            stop["signal"] = signal.Signals(signum).name
+
+        old_handlers = {}
+        if self.is_main and _main_thread():
+            for s in (signal.SIGINT, signal.SIGTERM):
+                old_handlers[s] = signal.signal(s, on_signal)
         try:
             while self.step < total:
                 batch = self.stream.batch(self.step)
@@ -457,15 +390,15 @@ class GANTrainer:
                 if self.step % r.logging.every == 0 or self.step == total:
                     now = time.perf_counter()
                     values["speed/steps_per_s"] = (self.step - s_last) / max(now - t_last, 1e-9)
-                    values["speed/windows_per_s"] = values["speed/steps_per_s"] * r.schedule.batch_size * self.world
+                    values["speed/frames_per_s"] = (values["speed/steps_per_s"] * r.schedule.batch_size * self.world
+                                                    * self.train_ds.window)
                     values["lr/g"] = self.opt_g.param_groups[0]["lr"]
-                    values["lr/d"] = self.opt_d.param_groups[0]["lr"]
                     t_last, s_last = now, self.step
                     logger.scalars(values, self.step)
                 if bar:
                     bar.update(1)
                     bar.set_postfix({k.split("/")[-1]: f"{v:.3g}" for k, v in values.items()
-                                     if k in ("loss/d", "loss/g", "loss/identity", "loss/cycle")})
+                                     if k in ("loss/nll", "loss/d", "loss/g_adv", "loss/g_content")})
                 if self.step % r.schedule.eval_every == 0 or self.step == total:
                     if self.is_main:
                         metrics = self.evaluate()
@@ -475,19 +408,37 @@ class GANTrainer:
                             self.log_eval_media(logger)
                             self.maybe_save_best(metrics)
                 if self.step % r.checkpoint.every == 0 or self.step == total:
-                    path = self.save()
-                    last_good = path or last_good
+                    last_good = self.save() or last_good
+                if stop["signal"] is not None:
+                    raise Interrupted(stop["signal"])
                 if stop_after is not None and self.step >= stop_after:
                     break
             if self.step >= total and self.is_main:
                 flat = {f"{sec}.{k}": v for sec in ("model.generator", "loss", "optim", "schedule")
                         for k, v in _section(r, sec).items()}
                 logger.hparams(flat, {k.replace("/", "_"): v for k, v in self.last_metrics.items()})
+        except Interrupted as e:
+            path = self.save()
+            if bar:
+                bar.close()
+                bar = None
+            if path is not None:
+                print(f"{e}: stopped at step {self.step}; checkpoint {path}\n"
+                      f"resume with: stylegen train {r.source_file} --resume {self.run_dir}", file=sys.stderr)
+            return path
         finally:
+            for s, h in old_handlers.items():
+                signal.signal(s, h)
             if bar:
                 bar.close()
             logger.close()
         return last_good
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 def _section(recipe: Recipe, dotted: str) -> dict:
@@ -522,11 +473,13 @@ def find_resume(recipe: Recipe, resume: str) -> Path:
 
 def train(recipe: Recipe, resume: str | None = None, run_dir: str | Path | None = None,
           progress: bool = True, stop_after: int | None = None, corpus: Corpus | None = None) -> Path | None:
-    """Train the recipe's GAN; returns the last checkpoint written (rank 0).
+    """Train the recipe's generator (and discriminator); returns the last checkpoint written (rank 0).
 
     Under ``torchrun`` (WORLD_SIZE > 1) it joins the process group (NCCL on CUDA, gloo on
     the CPU) and trains with DistributedDataParallel.
     """
+    from stylegen.metrics.training import make_eval_fn
+
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
@@ -548,10 +501,10 @@ def train(recipe: Recipe, resume: str | None = None, run_dir: str | Path | None 
         else:
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
             run = Path(recipe.logging.dir) / recipe.name / stamp
-        trainer = GANTrainer(recipe, corpus, device, run if rank == 0 else None, rank, world, progress)
-        _attach_metrics(trainer)
+        trainer = Trainer(recipe, corpus, device, run if rank == 0 else None, rank, world, progress)
+        trainer.eval_fn = make_eval_fn(trainer)
         if ckpt_path is not None:
-            trainer.load_state(load_checkpoint(ckpt_path, kind="gan"), str(ckpt_path))
+            trainer.load_state(load_checkpoint(ckpt_path, kind=KIND), str(ckpt_path))
             if rank == 0 and progress:
                 print(f"resuming {ckpt_path} at step {trainer.step}")
         elif rank == 0 and progress:
@@ -562,12 +515,3 @@ def train(recipe: Recipe, resume: str | None = None, run_dir: str | Path | None 
     finally:
         if started_group:
             dist.destroy_process_group()
-
-
-def _attach_metrics(trainer: GANTrainer) -> None:
-    """Use the evaluation package's window metrics during training when it is installed."""
-    try:
-        from stylegen.metrics.training import make_eval_fn
-    except ImportError:
-        return
-    trainer.eval_fn = make_eval_fn(trainer)

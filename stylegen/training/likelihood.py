@@ -1,0 +1,59 @@
+"""The likelihood step: every real window rebuilt from its own content and style.
+
+    roll (B, 2, C+T, P), pos (B, C+T), style (B,)
+      ──content_features──▶ content (B, C+T, D)       (harmony withheld for a share: composing)
+      style ──▶ "no style" for a share                (guidance at inference)
+      G.log_prob(roll | content, style) (B, C+T) ──▶ NLL per frame over the last T steps
+
+The first C steps (``data.context_bars``) are heard but not scored: the window starts in
+the middle of a piece, and the LSTM has not yet heard what came before.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from stylegen.data.content import ContentSpec, content_features, without_harmony
+from stylegen.data.roll import RollSpec
+
+
+def drop_conditions(content: torch.Tensor, style: torch.Tensor, cspec: ContentSpec, null_style: int,
+                    style_dropout: float, harmony_dropout: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Withhold the harmony of a random share of windows and the style of another."""
+    B = style.shape[0]
+    drop_h = torch.rand(B) < harmony_dropout
+    drop_s = torch.rand(B) < style_dropout
+    if drop_h.any():
+        content = content.clone()
+        content[drop_h.to(content.device)] = without_harmony(content[drop_h.to(content.device)], cspec)
+    style = torch.where(drop_s.to(style.device), torch.full_like(style, null_style), style)
+    return content, style
+
+
+def likelihood_loss(G, batch: dict, spec: RollSpec, cspec: ContentSpec, ctx: int, style_dropout: float = 0.0,
+                    harmony_dropout: float = 0.0, device=None) -> tuple[torch.Tensor, dict[str, float]]:
+    """Mean NLL in nats per frame of the scored steps, and the values to log."""
+    roll = batch["roll"].to(device)  # (B, 2, C+T, P)
+    pos = batch["pos"].to(device)  # (B, C+T)
+    style = batch["style"].to(device)  # (B,)
+    content = content_features(roll, pos, spec, cspec)  # (B, C+T, D)
+    content, style = drop_conditions(content, style, cspec, G.null_style, style_dropout, harmony_dropout)
+    lp = G.log_prob(roll, content, style)[:, ctx:]  # (B, T)
+    nll = -lp.mean()
+    return nll, {"loss/nll": nll.item()}
+
+
+@torch.no_grad()
+def nll_per_style(G, batch: dict, spec: RollSpec, cspec: ContentSpec, ctx: int, n_styles: int,
+                  device=None) -> torch.Tensor:
+    """(n_styles,) mean NLL per frame of the scored steps, with the true content and style
+    (NaN for a style without windows in the batch)."""
+    roll, pos, style = batch["roll"].to(device), batch["pos"].to(device), batch["style"].to(device)
+    content = content_features(roll, pos, spec, cspec)
+    per_window = -G.log_prob(roll, content, style)[:, ctx:].mean(dim=1)  # (B,)
+    out = torch.full((n_styles,), float("nan"))
+    for s in range(n_styles):
+        sel = style == s
+        if sel.any():
+            out[s] = per_window[sel].mean().cpu()
+    return out
