@@ -66,7 +66,7 @@ class DataConfig:
     cache_dir: str | None = None  # default: $STYLEGEN_CACHE, $XDG_CACHE_HOME/stylegen, ~/.cache/stylegen
     window_bars: int = 4  # a training window is this many 4-beat bars long (T = bars*4*resolution)
     hop_bars: int = 2  # windows start every hop_bars bar lines of the piece
-    context_bars: int = 2  # GAN training: G reads this many bars before each window; only the window is judged
+    context_bars: int = 2  # G reads this many bars before each window; only the window is scored
     val_fraction: float = 0.1  # share of pieces (not windows) held out per style
     test_fraction: float = 0.0
     transpose: int = 3  # train-only augmentation: random shift in [-transpose, +transpose]
@@ -76,13 +76,25 @@ class DataConfig:
 
 
 @dataclass
+class ContentConfig:
+    """What the generator hears of a piece (data/content.py): harmony per block, bass, position."""
+
+    block: int = 8  # steps per harmony block, counted from each bar line (8 = half a 4/4 bar of 16ths)
+    bar_steps: int = 16  # size of the position-in-bar one-hot
+    chroma: bool = True
+    bass: bool = True
+
+
+@dataclass
 class GeneratorConfig:
-    name: str = "lstm"
+    """Constructor arguments of the generator (models/generator.py, TextureLSTM)."""
+
+    name: str = "texture"
     hidden_size: int = 256
     num_layers: int = 2
     style_dim: int = 32
-    noise_dim: int = 16
-    content_dim: int = 256
+    frame_dim: int = 128  # the previous frame and the content are each projected to this size
+    mixture: int = 8  # K: components of the per-step note distribution (how notes of a step depend)
     dropout: float = 0.1
 
 
@@ -128,15 +140,15 @@ class ModelConfig:
 
 @dataclass
 class LossConfig:
+    # likelihood stage (every step): each real window rebuilt from its own content and style
+    style_dropout: float = 0.15  # share of windows trained with "no style" (for guidance at inference)
+    harmony_dropout: float = 0.15  # share trained with the harmony withheld (composition from nothing)
+    # adversarial stage (from schedule.adversarial_start): cross-style roll-outs judged by D
     adversarial: Literal["hinge", "lsgan", "nonsaturating"] = "hinge"
-    adversarial_weight: float = 1.0
-    style_weight: float = 1.0
-    cycle_weight: float = 10.0
-    identity_weight: float = 5.0
-    feature_matching_weight: float = 0.0
-    onset_pos_weight: float = 4.0  # BCE positive weight: notes are sparse in a roll
-    compose_fraction: float = 0.25  # share of each batch with empty content (trains `generate`)
-    style_fake_weight: float = 0.0  # D's style head also learns the *source* style of transferred windows
+    adversarial_weight: float = 0.05
+    style_weight: float = 1.0  # D's auxiliary style head (real windows) and G's style loss on roll-outs
+    content_weight: float = 1.0  # the roll-out's block chroma must match its input's (content consistency)
+    likelihood_weight: float = 1.0  # the likelihood loss goes on during the adversarial stage
 
 
 @dataclass
@@ -151,8 +163,9 @@ class OptimConfig:
 @dataclass
 class ScheduleConfig:
     steps: int = 20000
-    pretrain_steps: int = 2000  # generator pre-training as an autoencoder before the GAN phase
+    adversarial_start: int = 15000  # steps of likelihood training before the adversarial stage (>= steps: none)
     batch_size: int = 32
+    rollout_steps: int = 32  # adversarial stage: free-running steps after the teacher-forced context
     d_steps: int = 1
     eval_every: int = 500
     eval_windows: int = 64
@@ -181,6 +194,7 @@ class Recipe:
     data_root: str = "."
     roll: RollConfig = field(default_factory=RollConfig)
     data: DataConfig = field(default_factory=DataConfig)
+    content: ContentConfig = field(default_factory=ContentConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -459,18 +473,25 @@ def _check(recipe: Recipe, check_models: bool = True) -> None:
     for k in ("steps", "batch_size", "d_steps", "eval_every", "eval_windows"):
         if getattr(recipe.schedule, k) < 1:
             bad(f"schedule.{k}", "must be at least 1")
-    if recipe.schedule.pretrain_steps < 0:
-        bad("schedule.pretrain_steps", "must be >= 0")
+    if recipe.schedule.adversarial_start < 0:
+        bad("schedule.adversarial_start", "must be >= 0")
+    if recipe.schedule.rollout_steps < 1:
+        bad("schedule.rollout_steps", "must be at least 1")
+    ct_ = recipe.content
+    if ct_.block < 1:
+        bad("content.block", "must be at least 1")
+    if ct_.bar_steps < 1:
+        bad("content.bar_steps", "must be at least 1")
     for k in ("lr_g", "lr_d"):
         if getattr(recipe.optim, k) <= 0:
             bad(f"optim.{k}", "must be positive")
     for k in ("every", "keep_last_n"):
         if getattr(recipe.checkpoint, k) < 1:
             bad(f"checkpoint.{k}", "must be at least 1")
-    if not 0.0 <= recipe.loss.compose_fraction <= 1.0:
-        bad("loss.compose_fraction", "must be in [0, 1]")
-    for k in ("adversarial_weight", "style_weight", "cycle_weight", "identity_weight", "feature_matching_weight",
-              "style_fake_weight"):
+    for k in ("style_dropout", "harmony_dropout"):
+        if not 0.0 <= getattr(recipe.loss, k) < 1.0:
+            bad(f"loss.{k}", "must be in [0, 1)")
+    for k in ("adversarial_weight", "style_weight", "content_weight", "likelihood_weight"):
         if getattr(recipe.loss, k) < 0:
             bad(f"loss.{k}", "must be >= 0")
     if recipe.logging.every < 1:
@@ -495,11 +516,9 @@ def _check(recipe: Recipe, check_models: bool = True) -> None:
     if not 0.0 <= ct.label_smoothing < 1.0:
         bad("classifier_training.label_smoothing", "must be in [0, 1)")
     g = recipe.model.generator
-    for k in ("hidden_size", "num_layers", "style_dim", "content_dim"):
+    for k in ("hidden_size", "num_layers", "style_dim", "frame_dim", "mixture"):
         if getattr(g, k) < 1:
             bad(f"model.generator.{k}", "must be at least 1")
-    if g.noise_dim < 0:
-        bad("model.generator.noise_dim", "must be >= 0")
     if not 0.0 <= g.dropout < 1.0:
         bad("model.generator.dropout", "must be in [0, 1)")
     dev = recipe.device

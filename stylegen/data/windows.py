@@ -1,7 +1,8 @@
 """The torch Dataset training uses: N-bar piano-roll windows of one split.
 
     WindowDataset(corpus, "train", window_bars, hop_bars, transpose, seed)[i]
-        -> dict(roll (2, T, P) float32, style, piece, start, shift)
+        -> dict(roll (2, T, P) float32, pos (T,) int64 steps since the bar line, style, piece,
+                start, shift)
 
 Rolls are rendered from the corpus's note arrays on the fly (about 50 us a window).
 """
@@ -13,6 +14,7 @@ import torch
 from torch.utils.data import Dataset
 
 from stylegen.config import Recipe
+from stylegen.data.content import bar_positions
 from stylegen.data.dataset import Corpus, Piece, style_counts, window_index, window_steps
 from stylegen.data.midi import DURATION as DURATION_COL
 from stylegen.data.midi import ONSET, PITCH
@@ -80,6 +82,7 @@ class WindowDataset(Dataset):
         roll = notes_to_roll(notes, self.spec, start, self.window, shift)
         return {
             "roll": torch.from_numpy(roll).float(),  # (2, T, P)
+            "pos": torch.from_numpy(bar_positions(self.window, piece.bars, start)),  # (T,)
             "style": piece.style,
             "piece": int(self.index[i, 0]),
             "start": start,
@@ -88,9 +91,10 @@ class WindowDataset(Dataset):
 
 
 def collate_windows(batch: list[dict]) -> dict:
-    """Stack windows: roll (B, 2, T, P) float32; style, piece, start, shift (B,) int64."""
+    """Stack windows: roll (B, 2, T, P) float32; pos (B, T), style, piece, start, shift (B,) int64."""
     return {
         "roll": torch.stack([b["roll"] for b in batch]),
+        "pos": torch.stack([b["pos"] for b in batch]),
         "style": torch.tensor([b["style"] for b in batch], dtype=torch.long),
         "piece": torch.tensor([b["piece"] for b in batch], dtype=torch.long),
         "start": torch.tensor([b["start"] for b in batch], dtype=torch.long),
