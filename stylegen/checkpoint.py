@@ -70,7 +70,7 @@ def export_inference(src: str | os.PathLike, dst: str | os.PathLike, half: bool 
     """Write a release checkpoint for transfer and generation from a training checkpoint.
 
     It keeps what inference needs and what a model card cites (kind "gan", the generator's
-    weights and config, spec, styles, recipe, step, metrics) and drops the discriminator,
+    weights and config, roll and content specs, styles, recipe, step, metrics) and drops the discriminator,
     optimiser and RNG states, a fifth of the size.  ``half`` stores the weights as float16
     (half the size again; :func:`stylegen.load` casts them back to float32).  The result
     has ``inference_only: True``: training cannot resume from it.
@@ -90,6 +90,7 @@ def export_inference(src: str | os.PathLike, dst: str | os.PathLike, half: bool 
         "weights_dtype": "float16" if half else "float32",
         "recipe": ckpt.get("recipe", {}),
         "spec": ckpt["spec"],
+        "content": ckpt.get("content"),
         "styles": list(ckpt["styles"]),
         "models": {"generator": weights},
         "model_config": {"generator": dict(ckpt["model_config"]["generator"])},
