@@ -24,6 +24,7 @@ COMMANDS = {
     "classifier": "stylegen.commands.classifier",
     "evaluate": "stylegen.commands.evaluate",
     "render": "stylegen.commands.render",
+    "serve": "stylegen.commands.serve",
 }
 
 HELP = {
@@ -35,6 +36,7 @@ HELP = {
     "classifier": "train the style classifier that judges transfer strength (on real pieces only)",
     "evaluate": "score transfers: style strength, content preservation, musicality; report.md/.json, plots, TensorBoard",
     "render": "render a MIDI file to loudness-normalised WAV/FLAC (a soundfont if installed, else a built-in synth)",
+    "serve": "a local web page: upload a piece, pick a style, listen, see the rolls, download (extra: web)",
 }
 
 

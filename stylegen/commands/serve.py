@@ -1,0 +1,106 @@
+"""``stylegen serve``: the local web page (upload, pick a style, listen, see the rolls, download).
+
+    stylegen serve                                   # http://127.0.0.1:7860
+    stylegen serve --checkpoint runs/.../best.pt --port 8000
+
+Loads the model once, prints the page's address and serves until interrupted (Ctrl-C);
+the files the page made live in a temporary folder removed on exit.  The web framework is
+the optional ``web`` extra, imported only here and only when the command runs.
+docs/web.md describes the page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+
+from stylegen.errors import StylegenError
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", default=None, metavar="PATH",
+                   help="generator checkpoint (default: the shipped checkpoints/pop2classical.pt)")
+    p.add_argument("--device", default="cpu", metavar="D", help="cpu (default), cuda, cuda:N, mps or auto")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only); another one is "
+                        "reachable from the network, with no login")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860; 0: any free port)")
+    p.add_argument("--max-upload-mb", type=float, default=5.0, metavar="MB", help="largest file the page accepts (default 5)")
+    p.add_argument("--max-bars", type=int, default=400, metavar="N",
+                   help="longest piece the page accepts, and most bars to compose (default 400)")
+    p.add_argument("--soundfont", default=None, metavar="PATH",
+                   help="General MIDI soundfont for the audio (default: $STYLEGEN_SOUNDFONT, the system's, "
+                        "else the built-in synth)")
+
+
+def host_warning(host: str) -> str | None:
+    """The warning printed when the page listens beyond this machine."""
+    if host in LOOPBACK:
+        return None
+    return (f"stylegen serve: warning: listening on {host}: anyone who can reach this machine can use the page "
+            "and its model (there is no login)")
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (port 0: a free one), or a StylegenError."""
+    if not 0 <= port <= 65535:
+        raise StylegenError(f"--port must be between 0 and 65535, got {port}")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as e:
+        raise StylegenError(f"--host {host}: unknown address ({e.strerror})") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as e:
+        sock.close()
+        raise StylegenError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    return sock
+
+
+def url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from stylegen.web.app import create_app
+    except ImportError as e:
+        raise StylegenError(f"the web page needs the web extra: pip install -e \".[web]\" (missing: {e.name})") \
+            from None
+    from stylegen.transfer import load
+    from stylegen.web.service import Limits, Service
+
+    if args.max_upload_mb <= 0:
+        raise StylegenError(f"--max-upload-mb must be above 0, got {args.max_upload_mb:g}")
+    if args.max_bars < 1:
+        raise StylegenError(f"--max-bars must be at least 1, got {args.max_bars}")
+    if args.soundfont is not None:
+        from stylegen.audio.render import find_soundfont
+
+        find_soundfont(args.soundfont)  # a missing or broken one fails now, not at the first request
+    sock = listen(args.host, args.port)
+    try:
+        model = load(args.checkpoint, device=args.device)
+        service = Service(model, Limits(upload_bytes=int(args.max_upload_mb * 2**20), bars=args.max_bars),
+                          soundfont=args.soundfont)
+        try:
+            warning = host_warning(args.host)
+            if warning:
+                print(warning, file=sys.stderr)
+            print(url(sock), flush=True)
+            config = uvicorn.Config(create_app(service), log_level="warning", access_log=False)
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            service.close()
+    finally:
+        sock.close()
+    return 0

@@ -1,0 +1,421 @@
+"""What the web page does, without the web: one loaded model, a temporary folder, limits.
+
+    service = Service(stylegen.load())                       # one model, shared by every request
+    service.transfer(Upload("song.mid", data), "classical", {"seed": "3", "keep_melody": "on"})
+    service.compose("classical", {"bars": "8", "seed": "7"})
+    service.batch([Upload(...), ...], "classical", {}, audio=True)
+    service.close()                                          # removes the temporary folder
+
+Each request is one call of the API the CLI calls (``Model.transfer_file`` as ``stylegen
+transfer``, ``Model.generate_score`` as ``stylegen generate``), then the renderer
+(``stylegen.audio.render``) and the evaluation report's roll drawing
+(``stylegen.metrics.report.roll_figure``).  No transfer logic lives here: this module
+saves uploads, checks the page's limits, maps the page's controls to the API's keywords,
+and turns a :class:`StylegenError` into the same one line the CLI prints (with the
+temporary folder left out of the file names).
+
+Controls map to keywords in ``TRANSFER_CONTROLS`` / ``COMPOSE_CONTROLS``; a control whose
+keyword the loaded model's method does not take is not passed (and the page hides it), so
+a renamed option is a one-line change there.
+
+Every request gets a job folder (``in/`` for what was uploaded, ``out/`` for what was made)
+under one temporary folder; the oldest job folders are removed once more than
+``Limits.jobs_kept`` exist, and the whole folder on :meth:`Service.close`.  Requests run one
+at a time (a lock): the machine this was written for has two cores, and the model's
+forward pass sets torch's thread count.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+import zipfile
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping
+
+from stylegen.errors import StylegenError
+
+SAMPLE_RATE = 44100  # as `stylegen transfer --wav`
+ROLL_BEATS = 64  # the rolls show the first 64 beats (the evaluation report shows 32)
+ROLL_DPI = 90
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "pop_demo.mid"  # in a source checkout
+
+
+# --------------------------------------------------------------------------- the page's controls
+
+
+def _text(label: str, value: str) -> str | None:
+    value = value.strip()
+    return value or None
+
+
+def _number(label: str, value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise StylegenError(f"{label} must be a number, got {value!r}") from None
+
+
+def _integer(label: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise StylegenError(f"{label} must be a whole number, got {value!r}") from None
+
+
+def _flag(label: str, value: str) -> bool:
+    return value.strip().lower() in ("on", "true", "1", "yes")
+
+
+# form field -> (the API's keyword, how the field's text is read).  A field left empty is
+# not passed, so the API's default applies (the CLI's defaults are the API's).
+TRANSFER_CONTROLS: dict[str, tuple[str, Callable]] = {
+    "source": ("source", _text),
+    "strength": ("strength", _number),
+    "temperature": ("temperature", _number),
+    "seed": ("seed", _integer),
+    "keep_melody": ("keep_melody", _flag),
+}
+COMPOSE_CONTROLS: dict[str, tuple[str, Callable]] = {
+    "temperature": ("temperature", _number),
+}
+# checkboxes: a form leaves an unchecked box out, which means False
+FLAGS = {"keep_melody"}
+
+
+def keywords(*methods) -> set[str] | None:
+    """The keyword arguments the first method takes; where it also takes ``**options``, those
+    of the methods it hands them to (the next ones).  None: anything goes."""
+    names: set[str] = set()
+    for method in methods:
+        if method is None:
+            continue
+        params = inspect.signature(method).parameters.values()
+        names |= {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        if not any(p.kind is p.VAR_KEYWORD for p in params):
+            return names
+    return None
+
+
+def read_controls(form: Mapping[str, str], controls: dict[str, tuple[str, Callable]],
+                  accepted: set[str] | None) -> dict:
+    """The API keywords of the filled-in controls that the model's method accepts."""
+    options = {}
+    for field, (keyword, read) in controls.items():
+        if accepted is not None and keyword not in accepted:
+            continue
+        value = form.get(field)
+        if value is None and field in FLAGS:
+            value = ""
+        if value is None or (not value.strip() and field not in FLAGS):
+            continue
+        options[keyword] = read(field.replace("_", " "), value)
+    return options
+
+
+# --------------------------------------------------------------------------- uploads and limits
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the page sent: its name on the user's machine and its bytes."""
+
+    name: str
+    data: bytes
+    size: int | None = None  # the file's size where ``data`` holds only its start (a file over the limit)
+
+    @property
+    def n_bytes(self) -> int:
+        return len(self.data) if self.size is None else max(self.size, len(self.data))
+
+
+@dataclass(frozen=True)
+class Limits:
+    upload_bytes: int = 5 * 1024 * 1024  # per file
+    bars: int = 400  # per piece (a 3-minute song at 120 bpm in 4/4 is 90 bars), and bars to compose
+    files: int = 50  # per batch
+    jobs_kept: int = 20  # job folders kept in the temporary folder (the newest)
+
+
+def safe_name(name: str, default: str = "upload.mid") -> str:
+    """A file name from the user's machine as a plain name in one folder."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = re.sub(r"[^A-Za-z0-9._+-]+", "_", base).strip("._")
+    return base[:100] or default
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 2**20:.3g} MB"
+
+
+# --------------------------------------------------------------------------- the service
+
+
+class Service:
+    """One loaded model behind the page; see the module's docstring."""
+
+    def __init__(self, model, limits: Limits = Limits(), soundfont: str | os.PathLike | None = None):
+        self.model = model
+        self.limits = limits
+        self.soundfont = soundfont
+        self.root = Path(tempfile.mkdtemp(prefix="stylegen-web-"))
+        self.lock = threading.Lock()
+        self._jobs: deque[Path] = deque()
+        self.transfer_keywords = keywords(model.transfer_file, getattr(model, "transfer_score", None))
+        self.compose_keywords = keywords(model.generate_score)
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # ------------------------------------------------------------ what the page asks first
+
+    def info(self) -> dict:
+        def shown(controls, accepted):
+            return [f for f, (k, _) in controls.items() if accepted is None or k in accepted]
+
+        return {
+            "styles": list(self.model.styles),
+            "checkpoint": Path(str(self.model.info.get("path", ""))).name if hasattr(self.model, "info") else "",
+            "transfer_controls": shown(TRANSFER_CONTROLS, self.transfer_keywords),
+            "compose_controls": shown(COMPOSE_CONTROLS, self.compose_keywords),
+            "demo": DEMO.name if DEMO.is_file() else None,
+            "limits": {"upload_mb": self.limits.upload_bytes / 2**20, "bars": self.limits.bars,
+                       "files": self.limits.files},
+        }
+
+    def file(self, job: str, part: str, name: str) -> Path | None:
+        """A file a job wrote, or None (nothing outside the job's in/ and out/ folders)."""
+        if not re.fullmatch(r"[0-9a-f]{16}", job) or part not in ("in", "out") or safe_name(name, "") != name:
+            return None
+        path = self.root / job / part / name
+        return path if path.is_file() else None
+
+    # ------------------------------------------------------------ the three actions
+
+    def transfer(self, upload: Upload | None, style: str, form: Mapping[str, str]) -> dict:
+        """Transfer one piece (``upload``, or the bundled demo when None) as ``stylegen
+        transfer`` does; render input and output; draw both rolls."""
+        with self._job() as job:
+            src = self._save(job, upload) if upload is not None else self._demo(job)
+            options = read_controls(form, TRANSFER_CONTROLS, self.transfer_keywords)
+            score_in = self._read(src)
+            self._check_bars(score_in, src.name)
+            style = self._style(style)
+            out = job / "out" / f"{src.stem}.{_slug(style)}.mid"
+            self.model.transfer_file(src, out, style=style, **options)
+            score_out = self._read(out)
+            in_roll, out_roll = self._rolls(src.stem, score_in, score_out, job / "out")
+            renderer = self._render(src, job / "out" / f"{src.stem}.wav")
+            self._render(out, out.with_suffix(".wav"))
+            return {
+                "message": f"{src.name} ({score_in.n_beats:g} beats) in {style}: {len(score_out.notes)} notes"
+                           + _described(options),
+                "renderer": renderer,
+                "input": self._links(job, src, in_roll, job / "out" / f"{src.stem}.wav"),
+                "output": self._links(job, out, out_roll, out.with_suffix(".wav")),
+            }
+
+    def compose(self, style: str, form: Mapping[str, str], primer: Upload | None = None) -> dict:
+        """Compose ``bars`` bars in ``style`` as ``stylegen generate`` does (continuing
+        ``primer`` when given); a seed left empty is drawn and reported."""
+        with self._job() as job:
+            bars = _integer("bars", form.get("bars") or "16")
+            if bars > self.limits.bars:
+                raise StylegenError(f"{bars} bars is over the page's limit of {self.limits.bars} bars")
+            seed_text = (form.get("seed") or "").strip()
+            seed = _integer("seed", seed_text) if seed_text else secrets.randbelow(2**31)
+            options = read_controls(form, COMPOSE_CONTROLS, self.compose_keywords)
+            style = self._style(style)
+            score_primer = None
+            if primer is not None:
+                path = self._save(job, primer)
+                score_primer = self._read(path)
+                self._check_bars(score_primer, path.name)
+                name = f"{path.stem}.{_slug(style)}-continued.mid"
+            else:
+                name = f"{_slug(style)}-seed{seed}.mid"
+            score = self.model.generate_score(style, bars, seed=seed, primer=score_primer, **options)
+            from stylegen.data.fastmidi import write_score_fast
+
+            out = job / "out" / name
+            write_score_fast(score, out)
+            _, roll = self._rolls(out.stem, score_primer if score_primer is not None else score, score, job / "out",
+                                  single=score_primer is None)
+            renderer = self._render(out, out.with_suffix(".wav"))
+            n_new = len(score.notes) - (len(score_primer.notes) if score_primer is not None else 0)
+            return {
+                "message": f"{bars} bars of {style}, {n_new} new notes (seed {seed})",
+                "seed": seed,
+                "renderer": renderer,
+                "output": self._links(job, out, roll, out.with_suffix(".wav")),
+            }
+
+    def batch(self, uploads: list[Upload], style: str, form: Mapping[str, str], audio: bool = False) -> dict:
+        """Transfer several files as ``stylegen transfer FOLDER`` does (one bad file is
+        reported and the rest go on); the outputs come back as one zip."""
+        with self._job() as job:
+            if not uploads:
+                raise StylegenError("no files chosen")
+            if len(uploads) > self.limits.files:
+                raise StylegenError(f"{len(uploads)} files is over the page's limit of {self.limits.files} at once")
+            options = read_controls(form, TRANSFER_CONTROLS, self.transfer_keywords)
+            style = self._style(style)
+            seen: set[str] = set()
+            failed: list[str] = []
+            written: list[Path] = []
+            for upload in uploads:
+                name = safe_name(upload.name)
+                stem, n = Path(name).stem, 1
+                while stem in seen:
+                    n += 1
+                    stem = f"{Path(name).stem}-{n}"
+                seen.add(stem)
+                try:
+                    src = self._save(job, Upload(f"{stem}{Path(name).suffix}", upload.data))
+                    self._check_bars(self._read(src), src.name)
+                    out = job / "out" / f"{stem}.{_slug(style)}.mid"
+                    self.model.transfer_file(src, out, style=style, **options)
+                    written.append(out)
+                    if audio:
+                        self._render(out, out.with_suffix(".wav"))
+                        written.append(out.with_suffix(".wav"))
+                except StylegenError as e:
+                    failed.append(self._clean(str(e), job))
+                except Exception as e:  # one odd file must not stop the others (as the CLI's folder mode)
+                    failed.append(f"{name}: {type(e).__name__}: {e}")
+            archive = job / "out" / f"{_slug(style)}.zip"
+            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+                for path in written:
+                    z.write(path, path.name)
+                if failed:
+                    z.writestr("failed.txt", "\n".join(failed) + "\n")
+            done = len(uploads) - len(failed)
+            return {
+                "message": f"transferred {done} of {len(uploads)} files to {style}"
+                           + (f"; {len(failed)} failed:" if failed else ""),
+                "failed": failed,
+                "zip": self._url(job, archive),
+            }
+
+    # ------------------------------------------------------------ helpers
+
+    @contextmanager
+    def _job(self):
+        """A fresh job folder, the lock held, errors as the CLI's one line without our folder."""
+        with self.lock:
+            job = self.root / secrets.token_hex(8)
+            (job / "in").mkdir(parents=True)
+            (job / "out").mkdir()
+            self._jobs.append(job)
+            while len(self._jobs) > self.limits.jobs_kept:
+                shutil.rmtree(self._jobs.popleft(), ignore_errors=True)
+            try:
+                yield job
+            except StylegenError as e:
+                raise StylegenError(self._clean(str(e), job)) from None
+
+    @staticmethod
+    def _clean(message: str, job: Path) -> str:
+        """The message with the job's folders left out of the paths it names."""
+        for part in ("in", "out"):
+            message = message.replace(str(job / part) + os.sep, "")
+        return message
+
+    def _save(self, job: Path, upload: Upload) -> Path:
+        name = safe_name(upload.name)
+        if upload.n_bytes > self.limits.upload_bytes:
+            raise StylegenError(f"{name}: {_megabytes(upload.n_bytes)} is over the page's upload limit of "
+                                f"{_megabytes(self.limits.upload_bytes)}")
+        path = job / "in" / name
+        path.write_bytes(upload.data)
+        return path
+
+    def _demo(self, job: Path) -> Path:
+        if not DEMO.is_file():
+            raise StylegenError("no file chosen (and the bundled demo is not in this install)")
+        path = job / "in" / DEMO.name
+        shutil.copyfile(DEMO, path)
+        return path
+
+    def _style(self, style: str | None) -> str:
+        if not style or not style.strip():
+            raise StylegenError(f"no style given (known: {', '.join(self.model.styles)})")
+        return style.strip()
+
+    def _read(self, path: Path):
+        """A MIDI file as the CLI reads it for transfer (StylegenError when unusable)."""
+        from stylegen.transfer import read_midi
+
+        return read_midi(path, self.model.spec.resolution)
+
+    def _check_bars(self, score, name: str) -> None:
+        bars = len(score.bar_starts())
+        if bars > self.limits.bars:
+            raise StylegenError(f"{name}: {bars} bars is over the page's limit of {self.limits.bars} bars")
+
+    def _render(self, midi: Path, wav: Path) -> str:
+        """``midi`` to loudness-normalised audio at ``wav``, as ``stylegen render`` does;
+        returns what rendered it."""
+        from stylegen.audio.render import render_midi, write_audio
+
+        r = render_midi(midi, sample_rate=SAMPLE_RATE, soundfont=self.soundfont)
+        write_audio(wav, r.waveform, r.sample_rate)
+        return r.renderer
+
+    def _rolls(self, name: str, score_in, score_out, folder: Path, single: bool = False) -> tuple[Path | None, Path]:
+        """The evaluation report's roll drawing (input above output), saved as two images
+        (one per axes, same scales); ``single``: only the output's."""
+        from stylegen.metrics.report import roll_figure
+
+        fig = roll_figure(name, score_in, score_out, beats=ROLL_BEATS)  # sets matplotlib's Agg backend
+        import matplotlib.pyplot as plt
+
+        try:
+            fig.canvas.draw()
+            renderer = fig.canvas.get_renderer()
+            paths = []
+            for ax, which in zip(fig.axes, ("input", "output")):
+                if single and which == "input":
+                    paths.append(None)
+                    continue
+                box = ax.get_tightbbox(renderer).transformed(fig.dpi_scale_trans.inverted())
+                path = folder / f"{safe_name(name)}.{which}-roll.png"
+                fig.savefig(path, dpi=ROLL_DPI, bbox_inches=box.padded(0.05))
+                paths.append(path)
+        finally:
+            plt.close(fig)
+        return paths[0], paths[1]
+
+    def _url(self, job: Path, path: Path | None) -> str | None:
+        if path is None:
+            return None
+        return f"/files/{job.name}/{path.parent.name}/{path.name}"
+
+    def _links(self, job: Path, midi: Path, roll: Path | None, wav: Path) -> dict:
+        return {"name": midi.name, "midi": self._url(job, midi), "roll": self._url(job, roll),
+                "audio": self._url(job, wav), "wav_name": wav.name}
+
+
+def _described(options: dict) -> str:
+    """" (seed=3, strength=0.5, keep_melody)": what was passed, for the page's message."""
+    parts = [k if v is True else f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+             for k, v in options.items() if v is not False and v is not None]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _slug(style: str) -> str:
+    from stylegen.commands.transfer import style_slug
+
+    return style_slug(style)
+
+
+__all__ = ["Service", "Upload", "Limits", "keywords", "read_controls", "safe_name", "TRANSFER_CONTROLS",
+           "COMPOSE_CONTROLS"]

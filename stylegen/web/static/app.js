@@ -1,0 +1,162 @@
+// stylegen's page: forms posted to /api/*, results shown from the JSON answers.
+"use strict";
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+
+function isMidi(name) {
+  return /\.midi?$/i.test(name) && !name.split("/").pop().startsWith(".");
+}
+
+async function post(path, body) {
+  const r = await fetch(path, { method: "POST", body });
+  let answer;
+  try {
+    answer = await r.json();
+  } catch (e) {
+    answer = { error: `the server answered ${r.status} ${r.statusText}` };
+  }
+  if (!r.ok || answer.error) throw new Error(answer.error || `the server answered ${r.status}`);
+  return answer;
+}
+
+function link(href, text, filename) {
+  const a = document.createElement("a");
+  a.href = href;
+  a.textContent = text;
+  a.download = filename || "";
+  return a;
+}
+
+// one piece: its roll, a player, download links
+function showPiece(figure, piece, label, withWav) {
+  figure.replaceChildren();
+  const caption = document.createElement("figcaption");
+  caption.textContent = `${label}: ${piece.name}`;
+  figure.append(caption);
+  if (piece.roll) {
+    const img = document.createElement("img");
+    img.className = "roll";
+    img.alt = `piano-roll of the ${label}`;
+    img.src = piece.roll;
+    figure.append(img);
+  }
+  const audio = document.createElement("audio");
+  audio.controls = true;
+  audio.preload = "metadata";
+  audio.src = piece.audio;
+  audio.className = `${label}-audio`;
+  figure.append(audio);
+  const links = document.createElement("p");
+  links.className = "downloads";
+  const midi = link(piece.midi, "MIDI", piece.name);
+  midi.className = `${label}-midi`;
+  links.append(midi);
+  if (withWav) {
+    const wav = link(piece.audio, "WAV", piece.wav_name);
+    wav.className = `${label}-wav`;
+    links.append(" · ", wav);
+  }
+  figure.append(links);
+}
+
+// run one form: status while working, the server's one-line error or the result
+function wire(name, buildBody, show) {
+  const form = $(`#${name}-form`);
+  const status = $(`#${name}-status`);
+  const error = $(`#${name}-error`);
+  const result = $(`#${name}-result`);
+  const button = $(`#${name}-go`);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    result.hidden = true;
+    button.disabled = true;
+    status.textContent = "working…";
+    try {
+      show(await post(`/api/${name}`, buildBody(form)));
+      result.hidden = false;
+      status.textContent = "";
+    } catch (e) {
+      error.textContent = e.message;
+      error.hidden = false;
+      status.textContent = "";
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+function fillStyles(styles) {
+  for (const select of $$("select.styles")) {
+    for (const s of styles) select.append(new Option(s, s));
+  }
+  // the first style that is not the first one is a sensible target (pop -> classical)
+  for (const select of $$("select[name=style]")) select.value = styles[Math.min(1, styles.length - 1)];
+}
+
+function hideControls(form, shown) {
+  for (const label of $$("[data-control]", form)) label.hidden = !shown.includes(label.dataset.control);
+}
+
+async function start() {
+  for (const holder of $$("[data-template]")) {
+    holder.append($(`#${holder.dataset.template}`).content.cloneNode(true));
+  }
+  for (const tab of $$(".tab")) {
+    tab.addEventListener("click", () => {
+      for (const t of $$(".tab")) t.classList.toggle("active", t === tab);
+      for (const p of $$(".panel")) p.classList.toggle("active", p.id === tab.dataset.tab);
+    });
+  }
+  const info = await (await fetch("/api/info")).json();
+  fillStyles(info.styles);
+  hideControls($("#transfer-form"), info.transfer_controls);
+  hideControls($("#batch-form"), info.transfer_controls);
+  hideControls($("#compose-form"), info.compose_controls);
+  $("#checkpoint").textContent = info.checkpoint ? `Model: ${info.checkpoint} (${info.styles.join(", ")}).` : "";
+  if (info.demo) {
+    $("#demo-name").textContent = info.demo;
+    $("#demo-choice").hidden = false;
+  }
+  $("#compose-bars").max = info.limits.bars;
+  $("#limits").textContent = `Uploads up to ${info.limits.upload_mb} MB and ${info.limits.bars} bars a piece, ` +
+    `${info.limits.files} files at once. Files made here are kept while the server runs (the latest results only).`;
+
+  $("#transfer-file").addEventListener("change", () => { $("#transfer-demo").checked = false; });
+  $("#transfer-demo").addEventListener("change", (e) => { if (e.target.checked) $("#transfer-file").value = ""; });
+
+  wire("transfer", (form) => new FormData(form), (r) => {
+    $("#transfer-message").textContent = `${r.message} — audio by ${r.renderer}`;
+    showPiece($("#transfer-input"), r.input, "input", false);
+    showPiece($("#transfer-output"), r.output, "output", true);
+  });
+  wire("compose", (form) => new FormData(form), (r) => {
+    $("#compose-message").textContent = `${r.message} — audio by ${r.renderer}`;
+    showPiece($("#compose-output"), r.output, "output", true);
+  });
+  wire("batch", (form) => {
+    const body = new FormData(form);
+    for (const f of $("#batch-files").files) body.append("files", f, f.name);
+    for (const f of $("#batch-folder").files) {
+      if (isMidi(f.webkitRelativePath || f.name)) body.append("files", f, f.name);
+    }
+    return body;
+  }, (r) => {
+    $("#batch-message").textContent = r.message;
+    $("#batch-failed").replaceChildren(...r.failed.map((m) => {
+      const li = document.createElement("li");
+      li.textContent = m;
+      return li;
+    }));
+    $("#batch-zip").href = r.zip;
+    $("#batch-zip").download = r.zip.split("/").pop();
+  });
+  document.body.dataset.ready = "1";
+}
+
+start().catch((e) => {
+  const error = $("#transfer-error");
+  error.textContent = `the page could not start: ${e.message}`;
+  error.hidden = false;
+});

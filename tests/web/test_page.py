@@ -1,0 +1,258 @@
+"""The page in a real headless browser: upload, transfer, listen, see the rolls, download;
+errors as the CLI prints them; compose; several files as one zip.
+
+Every result is compared with what the CLI writes for the same input and options (same
+checkpoint, same bytes), so the page can hold no transfer logic of its own.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from stylegen.data.fastmidi import midi_length_beats
+from stylegen.data.midi import read_score
+from tests.commands.cli import run
+from tests.midifiles import Track, chord_piece, scale_piece, write_midi
+
+pytestmark = pytest.mark.usefixtures("server")
+
+
+def song(path: Path, bars: int = 8, tempo: float = 100.0, base: int = 60) -> Path:
+    """A melody over whole-bar chords: ``bars`` bars of 4/4."""
+    return write_midi(path, [Track(scale_piece(bars, base), name="Melody"), Track(chord_piece(bars, base - 20))],
+                      tempo_bpm=tempo)
+
+
+def cli_error(capsys, command: str, *argv) -> str:
+    """The one line the CLI prints for an error, without its ``stylegen COMMAND: error: ``."""
+    code, _, err = run(capsys, command, *argv)
+    assert code == 2, err
+    line = err.strip()
+    prefix = f"stylegen {command}: error: "
+    assert "\n" not in line and line.startswith(prefix), err
+    return line[len(prefix):]
+
+
+# --------------------------------------------------------------------------- driving the page
+
+
+class Page:
+    def __init__(self, driver, url: str):
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        self.d, self.url, self.By = driver, url, By
+        # a bound on each wait, not a timed assertion
+        self.wait = WebDriverWait(driver, 120, poll_frequency=0.1)
+
+    def open(self, tab: str = "transfer") -> "Page":
+        self.d.get(self.url)
+        self.wait.until(lambda d: d.execute_script("return document.body.dataset.ready === '1'"))
+        self.css(f".tab[data-tab={tab}]").click()
+        return self
+
+    def css(self, sel: str):
+        return self.d.find_element(self.By.CSS_SELECTOR, sel)
+
+    def all(self, sel: str):
+        return self.d.find_elements(self.By.CSS_SELECTOR, sel)
+
+    def set(self, sel: str, value) -> None:
+        """Set a form control as a user would leave it (a select's option, a number, a box)."""
+        el = self.css(sel)
+        if el.get_attribute("type") == "checkbox":
+            if el.is_selected() != bool(value):
+                el.click()
+        elif el.tag_name == "select":
+            from selenium.webdriver.support.ui import Select
+
+            Select(el).select_by_value(str(value))
+        else:
+            el.clear()
+            el.send_keys(str(value))
+
+    def upload(self, sel: str, *paths: Path) -> None:
+        self.css(sel).send_keys("\n".join(str(Path(p).resolve()) for p in paths))
+
+    def submit(self, name: str) -> str | None:
+        """Press the form's button; wait for its result or its error; the error's text or None."""
+        self.css(f"#{name}-go").click()
+        self.wait.until(lambda d: not self.css(f"#{name}-go").get_attribute("disabled")
+                        and (self.css(f"#{name}-result").is_displayed() or self.css(f"#{name}-error").is_displayed()))
+        error = self.css(f"#{name}-error")
+        return error.text if error.is_displayed() else None
+
+    def loaded_images(self, sel: str) -> list[int]:
+        """Widths of the images under ``sel`` once they have loaded (0: broken)."""
+        self.wait.until(lambda d: all(img.get_property("complete") for img in self.all(sel)))
+        return [img.get_property("naturalWidth") for img in self.all(sel)]
+
+    def audio_seconds(self, sel: str) -> list[float]:
+        """Durations of the audio elements under ``sel`` once the browser has read their headers."""
+        self.wait.until(lambda d: all(a.get_property("readyState") >= 1 or a.get_property("error")
+                                      for a in self.all(sel)))
+        assert not any(a.get_property("error") for a in self.all(sel)), "an audio element could not load"
+        return [a.get_property("duration") for a in self.all(sel)]
+
+    def href(self, sel: str) -> bytes:
+        """What a link on the page points at (fetched from the same server)."""
+        with urllib.request.urlopen(self.css(sel).get_property("href")) as r:
+            return r.read()
+
+
+@pytest.fixture
+def page(browser, server):
+    return Page(browser, server.url)
+
+
+# --------------------------------------------------------------------------- transfer
+
+
+def test_transfer_shows_rolls_plays_and_downloads_what_the_cli_writes(page, browser, tmp_path, capsys):
+    src = song(tmp_path / "song.mid", bars=8, tempo=100)  # 32 beats, 19.2 s
+    page.open()
+    page.upload("#transfer-file", src)
+    page.set("#transfer-form select[name=style]", "classical")
+    assert page.submit("transfer") is None
+
+    assert page.css("#transfer-message").text.startswith("song.mid (32 beats) in classical: ")
+    widths = page.loaded_images("#transfer-result img.roll")
+    assert len(widths) == 2 and all(w > 100 for w in widths)  # input and output, drawn
+    seconds = page.audio_seconds("#transfer-result audio")
+    assert len(seconds) == 2
+    for s in seconds:  # the piece's 19.2 s, plus at most the renderer's release tail
+        assert 19.2 <= s <= 19.2 + 3.1
+
+    for old in browser.downloads.glob("*"):
+        old.unlink()
+    page.css("#transfer-output a.output-midi").click()
+    page.wait.until(lambda d: (browser.downloads / "song.classical.mid").is_file())
+    got = browser.downloads / "song.classical.mid"
+    assert midi_length_beats(got) == read_score(src, 4).n_beats == 32.0
+    assert len(read_score(got, 4).notes) > 0
+
+    # the very file `stylegen transfer` writes for the same input and style
+    assert run(capsys, "transfer", src, "--style", "classical", "-o", tmp_path / "cli.mid")[0] == 0
+    assert got.read_bytes() == (tmp_path / "cli.mid").read_bytes()
+    wav = page.href("#transfer-output a.output-wav")
+    assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE"
+
+
+def test_transfer_options_reach_the_api_as_the_cli_passes_them(page, tmp_path, capsys):
+    src = song(tmp_path / "tune.mid", bars=4)
+    page.open()
+    page.upload("#transfer-file", src)
+    page.set("#transfer-form select[name=style]", "classical")
+    page.set("#transfer-form select[name=source]", "pop")
+    page.set("#transfer-form input[name=strength]", "0.5")
+    page.set("#transfer-form input[name=temperature]", "0.8")
+    page.set("#transfer-form input[name=seed]", "3")
+    page.set("#transfer-form input[name=keep_melody]", True)
+    assert page.submit("transfer") is None
+    got = page.href("#transfer-output a.output-midi")
+
+    flags = ["--source", "pop", "--strength", "0.5", "--temperature", "0.8", "--seed", "3", "--keep-melody"]
+    assert run(capsys, "transfer", src, "--style", "classical", "-o", tmp_path / "same.mid", *flags)[0] == 0
+    assert run(capsys, "transfer", src, "--style", "classical", "-o", tmp_path / "plain.mid")[0] == 0
+    assert got == (tmp_path / "same.mid").read_bytes()
+    assert got != (tmp_path / "plain.mid").read_bytes()  # the options did change the result
+
+
+def test_errors_are_the_cli_lines_and_the_page_keeps_working(page, tmp_path, capsys):
+    text = tmp_path / "notes.txt"
+    text.write_text("not music\n")
+    empty = write_midi(tmp_path / "empty.mid", [Track([], name="Piano")])
+    page.open()
+
+    for bad in (text, empty):
+        page.upload("#transfer-file", bad)
+        shown = page.submit("transfer")
+        expected = cli_error(capsys, "transfer", bad, "--style", "classical", "-o", tmp_path / "x.mid")
+        assert shown == expected.replace(f"{tmp_path}{os.sep}", "")
+        assert not page.css("#transfer-result").is_displayed()
+
+    # a style the model does not have (as a changed page or a script would send it)
+    good = song(tmp_path / "good.mid", bars=4)
+    page.upload("#transfer-file", good)
+    page.d.execute_script("const s = document.querySelector('#transfer-form select[name=style]');"
+                          "s.add(new Option('jazz', 'jazz')); s.value = 'jazz';")
+    assert page.submit("transfer") == cli_error(capsys, "transfer", good, "--style", "jazz")
+    assert not (tmp_path / "good.jazz.mid").exists()
+
+    page.set("#transfer-form select[name=style]", "classical")
+    assert page.submit("transfer") is None
+    assert not page.css("#transfer-error").is_displayed()
+    assert len(page.loaded_images("#transfer-result img.roll")) == 2
+
+
+def test_limits_are_refused_with_the_file_named(page, tmp_path):
+    long = song(tmp_path / "long.mid", bars=70)  # the test server takes 64 bars
+    big = tmp_path / "big.mid"
+    big.write_bytes(b"MThd" + bytes(250_000))  # over the test server's 200 kB
+    page.open()
+    page.upload("#transfer-file", long)
+    assert page.submit("transfer") == "long.mid: 70 bars is over the page's limit of 64 bars"
+    page.upload("#transfer-file", big)
+    assert page.submit("transfer") == "big.mid: 0.238 MB is over the page's upload limit of 0.191 MB"
+
+
+def test_the_bundled_demo(page, server):
+    if server.service.info()["demo"] is None:
+        pytest.skip("examples/pop_demo.mid is not in this install")
+    page.open()
+    page.set("#transfer-demo", True)
+    assert page.submit("transfer") is None
+    assert page.css("#transfer-message").text.startswith("pop_demo.mid (")
+    assert len(page.audio_seconds("#transfer-result audio")) == 2
+
+
+# --------------------------------------------------------------------------- compose and batch
+
+
+def test_compose_gives_the_piece_stylegen_generate_writes(page, tmp_path, capsys):
+    page.open("compose")
+    page.set("#compose-form select[name=style]", "classical")
+    page.set("#compose-form input[name=bars]", "4")
+    page.set("#compose-form input[name=seed]", "7")
+    assert page.submit("compose") is None
+    assert page.css("#compose-message").text.startswith("4 bars of classical")
+    assert page.loaded_images("#compose-result img.roll")[0] > 100
+    assert len(page.audio_seconds("#compose-result audio")) == 1
+    got = page.href("#compose-output a.output-midi")
+    assert run(capsys, "generate", "--style", "classical", "--bars", "4", "--seed", "7", "-o", tmp_path / "g.mid")[0] == 0
+    assert got == (tmp_path / "g.mid").read_bytes()
+
+    page.set("#compose-form input[name=bars]", "65")
+    bars = page.css("#compose-form input[name=bars]")
+    assert bars.get_property("validity")["rangeOverflow"]  # the browser refuses it, and so does the server:
+    page.d.execute_script("arguments[0].removeAttribute('max')", bars)
+    assert page.submit("compose") == "65 bars is over the page's limit of 64 bars"
+
+
+def test_several_files_come_back_as_one_zip(page, tmp_path, capsys):
+    a, b = song(tmp_path / "a.mid", bars=4), song(tmp_path / "b.mid", bars=6, base=62)
+    text = tmp_path / "notes.txt"
+    text.write_text("not music\n")
+    page.open("batch")
+    page.upload("#batch-files", a, b, text)
+    page.set("#batch-form select[name=style]", "classical")
+    page.set("#batch-form input[name=audio]", True)
+    assert page.submit("batch") is None
+    assert page.css("#batch-message").text == "transferred 2 of 3 files to classical; 1 failed:"
+    failed = [li.text for li in page.all("#batch-failed li")]
+    expected = cli_error(capsys, "transfer", text, "--style", "classical", "-o", tmp_path / "x.mid")
+    assert failed == [expected.replace(f"{tmp_path}{os.sep}", "")]
+
+    with zipfile.ZipFile(io.BytesIO(page.href("#batch-zip"))) as z:
+        names = sorted(z.namelist())
+        assert names == ["a.classical.mid", "a.classical.wav", "b.classical.mid", "b.classical.wav", "failed.txt"]
+        z.extractall(tmp_path / "unzipped")
+    for src in (a, b):
+        out = tmp_path / "unzipped" / f"{src.stem}.classical.mid"
+        assert midi_length_beats(out) == read_score(src, 4).n_beats
