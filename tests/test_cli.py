@@ -12,6 +12,7 @@ import pytest
 from stylegen import __version__
 from stylegen.cli import COMMANDS, main
 from tests.conftest import REPO, TINY
+from tests.midifiles import Track, scale_piece, write_midi
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -176,7 +177,8 @@ def test_a_muspy_root_without_its_marker_is_one_line(capsys, tmp_path):
 # --------------------------------------------------------------------------- arguments of the recipe commands
 
 
-@pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"generate"}))  # generate needs no argument
+# the commands with a required argument (generate and serve run with none)
+@pytest.mark.parametrize("name", ["data", "train", "classifier", "transfer", "export", "render", "evaluate"])
 def test_no_arguments_names_only_what_is_required(capsys, name):
     with pytest.raises(SystemExit) as e:
         main([name])
@@ -224,3 +226,22 @@ def test_resume_takes_an_existing_file_even_with_an_equals_sign(train_calls, tmp
     (tmp_path / "step=40.pt").write_bytes(b"")
     assert main(["train", "r.yaml", "--resume", "step=40.pt", "seed=1"]) == 0
     assert train_calls == [["seed=1"], "step=40.pt"]
+
+
+# --------------------------------------------------------------------------- what the help promises
+
+
+def test_render_writes_the_flac_its_help_promises(capsys, tmp_path):
+    import soundfile
+
+    from tests.audiofiles import assert_sound_at_target
+
+    with pytest.raises(SystemExit):
+        main(["render", "--help"])
+    assert ".flac" in capsys.readouterr().out
+    src = write_midi(tmp_path / "s.mid", [Track(scale_piece(2, 60))])
+    assert main(["render", str(src), "-o", str(tmp_path / "s.flac"), "--builtin", "--sample-rate", "22050"]) == 0
+    info = soundfile.info(str(tmp_path / "s.flac"))
+    assert (info.format, info.subtype, info.samplerate) == ("FLAC", "PCM_16", 22050)
+    assert info.duration >= 4.0  # 2 bars at 120 bpm
+    assert_sound_at_target(tmp_path / "s.flac")

@@ -218,7 +218,8 @@ def test_empty_folder(capsys, tmp_path, ckpt):
 
 
 def test_wav_beside_the_midi(capsys, tmp_path, ckpt):
-    pytest.importorskip("stylegen.audio.render", reason="stylegen.audio.render (the audio issue) is not there yet")
+    from tests.audiofiles import assert_sound_at_target
+
     src = song(tmp_path / "s.mid", bars=2)
     code, out, err = run(capsys, "transfer", src, "--style", "classical", "-o", tmp_path / "o.mid", "--wav",
                          "--checkpoint", ckpt)
@@ -230,6 +231,7 @@ def test_wav_beside_the_midi(capsys, tmp_path, ckpt):
     with wave.open(str(wav)) as w:
         seconds = w.getnframes() / w.getframerate()
     assert seconds >= 8 * 60 / 100 * 0.99  # 8 beats at 100 bpm, plus the release tail
+    assert_sound_at_target(wav)
 
 
 # --------------------------------------------------------------------------- start-up and export
