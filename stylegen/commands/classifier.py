@@ -1,10 +1,10 @@
-"""``stylegen classifier RECIPE [key=value ...] [-o PATH] [--steps N]``: train the style judge.
+"""``stylegen classifier RECIPE [key=value ...] [-o PATH] [--steps N] [--corruptions SHARE] [--force]``: train the style judge.
 
 Trains the style classifier on the recipe's real training windows, prints its validation
 accuracy per style (per window and per piece) and saves a self-describing checkpoint
 (default ``runs/<recipe>/classifier.pt``).  The shipped ``checkpoints/classifier.pt`` is::
 
-    stylegen classifier recipes/pop2classical.yaml -o checkpoints/classifier.pt
+    stylegen classifier recipes/pop2classical.yaml --corruptions 0.25 --threads 1 -o checkpoints/classifier.pt --force
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 
 from stylegen.config import load_recipe
+from stylegen.errors import StylegenError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -24,6 +25,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=None, help="training steps (default: classifier_training.steps)")
     p.add_argument("--logdir", default=None, help="TensorBoard folder (default: beside the checkpoint)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    p.add_argument("--corruptions", type=float, default=0.0, metavar="SHARE",
+                   help="share of training windows replaced by a corrupted copy (notes deleted, stray notes, "
+                        "register shifted, sparse repeated notes) labelled with their source style (default 0)")
+    p.add_argument("--force", action="store_true", help="replace an existing checkpoint at -o")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -38,8 +43,13 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(max(1, args.threads))
     recipe = load_recipe(args.recipe, args.overrides)
     out = Path(args.output) if args.output else Path(recipe.logging.dir) / recipe.name / "classifier.pt"
+    if out.exists() and not args.force:
+        raise StylegenError(f"{out}: already exists (use --force to replace it)")
+    if not 0.0 <= args.corruptions <= 1.0:
+        raise StylegenError(f"--corruptions must be between 0 and 1, got {args.corruptions}")
     logdir = Path(args.logdir) if args.logdir else out.parent / f"{out.stem}-tb"
-    report = train_classifier(recipe, out, steps=args.steps, progress=not args.quiet, log_dir=logdir)
+    report = train_classifier(recipe, out, steps=args.steps, progress=not args.quiet, log_dir=logdir,
+                              corruptions=args.corruptions)
     print(report.table())
     print(f"piece confusion [true][predicted] ({', '.join(report.styles)}): {json.dumps(report.piece_confusion)}")
     size = out.stat().st_size / 1e6

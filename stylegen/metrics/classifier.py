@@ -79,26 +79,11 @@ class StyleClassifier:
 
     def window_starts(self, score: Score) -> np.ndarray:
         """Steps where the windows of a piece start (bar lines every hop_bars bars, with an onset)."""
-        score = self._on_grid(score)
-        starts = score.bar_starts()[:: self.hop_bars]
-        starts = starts[starts < max(score.length, 1)]
-        onsets = np.sort(score.notes[:, ONSET]) if len(score.notes) else np.zeros(0, np.int64)
-        has = np.searchsorted(onsets, starts + self.window, side="left") > np.searchsorted(onsets, starts, side="left")
-        return starts[has].astype(np.int64)
+        return window_starts(self._on_grid(score), self.window, self.hop_bars)
 
     def windows(self, score: Score) -> np.ndarray:
         """The piece's windows as a bool array (N, 2, T, P); N = 0 for a piece with no notes."""
-        score = self._on_grid(score)
-        starts = self.window_starts(score)
-        notes = score.notes
-        out = np.zeros((len(starts), 2, self.window, self.spec.n_pitches), dtype=bool)
-        if len(notes) == 0:
-            return out
-        ends = notes[:, ONSET] + notes[:, DURATION]
-        for i, s in enumerate(starts):
-            sel = notes[(notes[:, ONSET] < s + self.window) & (ends > s)]
-            out[i] = notes_to_roll(sel, self.spec, int(s), self.window)
-        return out
+        return piece_windows(self._on_grid(score), self.spec, self.window, self.hop_bars)
 
     def window_probs(self, score: Score) -> np.ndarray:
         """(N, n_styles) probabilities of each window of the piece."""
@@ -152,6 +137,31 @@ class StyleClassifier:
 
     def _on_grid(self, score: Score) -> Score:
         return regrid(score, self.spec.resolution)
+
+
+def window_starts(score: Score, window: int, hop_bars: int) -> np.ndarray:
+    """Steps where a piece's windows of ``window`` steps start: every ``hop_bars``-th bar line
+    before the end, keeping those whose window holds a note onset."""
+    starts = score.bar_starts()[::hop_bars]
+    starts = starts[starts < max(score.length, 1)]
+    onsets = np.sort(score.notes[:, ONSET]) if len(score.notes) else np.zeros(0, np.int64)
+    has = np.searchsorted(onsets, starts + window, side="left") > np.searchsorted(onsets, starts, side="left")
+    return starts[has].astype(np.int64)
+
+
+def piece_windows(score: Score, spec: RollSpec, window: int, hop_bars: int) -> np.ndarray:
+    """A piece (on ``spec``'s grid) cut into bool rolls (N, 2, window, P) at ``window_starts``;
+    N = 0 for a piece with no notes.  The one place pieces become windows for judging."""
+    starts = window_starts(score, window, hop_bars)
+    notes = score.notes
+    out = np.zeros((len(starts), 2, window, spec.n_pitches), dtype=bool)
+    if len(notes) == 0:
+        return out
+    ends = notes[:, ONSET] + notes[:, DURATION]
+    for i, s in enumerate(starts):
+        sel = notes[(notes[:, ONSET] < s + window) & (ends > s)]
+        out[i] = notes_to_roll(sel, spec, int(s), window)
+    return out
 
 
 def regrid(score: Score, resolution: int) -> Score:

@@ -10,11 +10,17 @@
 Rows (the prefix of every metric name):
     output     the outputs, compared with their inputs
     identity   output = input: what "unchanged" scores (strength of the sources, content 1)
-    real       real pieces of the target style: what "good" scores (content is undefined:
-               they have no input; absent when no real pieces are given)
+    rule       the rule baseline (stylegen/baselines.py: the melody kept, block chords of
+               each bar's pitch classes on every beat): what a plain rule scores
+    real       real pieces of the target style: what "good" scores for strength, musicality
+               and realism (half the real pieces against the other half: the floor), and
+               for content what an unrelated real piece scores against the input (the floor
+               of onset F1, chroma, melody recall); absent when no real pieces are given
 
-Groups: ``strength/...`` (metrics/strength.py), ``content/...`` (metrics/content.py, mean
-over pairs, with ``.../nan`` the count of pairs where it is undefined), ``musicality/<m>``
+Groups: ``strength/...`` (metrics/strength.py), ``content/...`` (metrics/content.py and
+metrics/melody.py, mean over pairs, with ``.../nan`` the count of pairs where it is
+undefined), ``realism/...`` (metrics/realism.py: ``fd``, ``auc``, ``windows``),
+``selection`` (metrics/score.py selection_score of the row), ``musicality/<m>``
 (muspy metric means, ``/nan`` counts, ``/overlap`` the KDE overlap with the real target
 pieces' distribution), and ``counts/...``.
 """
@@ -31,10 +37,19 @@ from stylegen.data.midi import Score
 from stylegen.errors import StylegenError
 from stylegen.metrics import content as content_m
 from stylegen.metrics import musicality as mus
+from stylegen.metrics.melody import melody_recall
+from stylegen.metrics.realism import realism_rows
+from stylegen.metrics.score import selection_score
 from stylegen.metrics.strength import strength_metrics
 
-ROWS = ("output", "identity", "real")
-CONTENT = ("chroma", "onset_f1", "onset_pc_f1", "contour", "length_match")
+ROWS = ("output", "identity", "rule", "real")
+CONTENT = ("chroma", "onset_f1", "onset_pc_f1", "contour", "melody_recall", "length_match")
+
+
+def _content(a: Score, b: Score) -> dict[str, float]:
+    c = content_m.content_metrics(a, b)
+    c["melody_recall"] = melody_recall(a, b)
+    return c
 
 
 @dataclass
@@ -99,15 +114,21 @@ def evaluate_pairs(inputs: list[Score], outputs: list[Score], target: str, class
                    real_target: list[Score] | None = None, source: str | None = None,
                    cycles: list[Score] | None = None, names: list[str] | None = None,
                    musicality: bool = True, progress: bool = False, n_examples: int = 4,
-                   counts: dict[str, int] | None = None, notes: list[str] | None = None) -> Evaluation:
+                   counts: dict[str, int] | None = None, notes: list[str] | None = None,
+                   rule: bool = True, realism: bool = True) -> Evaluation:
     """Score (input, output) pairs transferred to ``target``.
 
     ``classifier`` is a StyleClassifier (metrics/classifier.py) that knows ``target`` (and
     ``source`` when given).  ``cycles`` are the outputs transferred back to ``source``
     (for Brunner et al.'s S with the way back).  ``real_target`` are real pieces of the
-    target style for the context row and the musicality overlap.  ``counts`` and
-    ``notes`` from the caller (unpaired or unreadable files) are carried into the report.
+    target style for the context row, the realism reference and the musicality overlap.
+    ``counts`` and ``notes`` from the caller (unpaired or unreadable files) are carried into
+    the report.  ``rule`` adds the rule baseline's row; ``realism`` the Fréchet distance and
+    two-sample AUC against the real pieces (needs real pieces).
     """
+    import time
+
+    from stylegen.baselines import rule_baseline
     if len(inputs) != len(outputs):
         raise StylegenError(f"{len(inputs)} inputs but {len(outputs)} outputs: pairs must match one to one")
     if not inputs:
@@ -132,10 +153,18 @@ def evaluate_pairs(inputs: list[Score], outputs: list[Score], target: str, class
         notes.append("no real target pieces: the 'real' row and the musicality overlaps are undefined "
                      "(give --real DIR or --recipe R.yaml)")
 
-    n_cls = len(inputs) + len(outputs) + (len(cycles) if cycles else 0) + len(real)
-    n_mus = (len(inputs) + len(outputs) + len(real)) if musicality else 0
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    ruled = [rule_baseline(a) for a in inputs] if rule else None
+    if rule:
+        timings["rule_baseline"] = time.perf_counter() - t0
+    systems = {"output": outputs, "identity": inputs, **({"rule": ruled} if rule else {})}
+    n_rule = len(inputs) if rule else 0
+    n_cls = len(inputs) + len(outputs) + (len(cycles) if cycles else 0) + len(real) + n_rule
+    n_mus = (len(inputs) + len(outputs) + len(real) + n_rule) if musicality else 0
     bar = _Progress(n_cls + len(inputs) + n_mus, progress, "evaluate")
     try:
+        t0 = time.perf_counter()
         # ---------------------------------------------------------------- strength
         p_in, w_in = classifier.classify(inputs, bar.stage("classify inputs"), return_windows=True)
         p_out, w_out = classifier.classify(outputs, bar.stage("classify outputs"), return_windows=True)
@@ -143,6 +172,9 @@ def evaluate_pairs(inputs: list[Score], outputs: list[Score], target: str, class
         if cycles is not None:
             p_cyc, w_cyc = classifier.classify(cycles, bar.stage("classify transfers back"), return_windows=True)
         p_real = classifier.classify(real, bar.stage("classify real target")) if real else None
+        p_rule = w_rule = None
+        if rule:
+            p_rule, w_rule = classifier.classify(ruled, bar.stage("classify rule baseline"), return_windows=True)
 
         metrics: dict[str, float] = {}
 
@@ -154,20 +186,32 @@ def evaluate_pairs(inputs: list[Score], outputs: list[Score], target: str, class
         # identity: the output is the input, and so is the way back
         put("identity", "strength", strength_metrics(p_in, t, p_in, s, p_in if cycles is not None else None,
                                                       (w_in, w_in, w_in if cycles is not None else None)))
+        if p_rule is not None:
+            put("rule", "strength", strength_metrics(p_rule, t, p_in, s, None, (w_in, w_rule, None)))
         if p_real is not None:
             put("real", "strength", strength_metrics(p_real, t))
+        timings["classifier"] = time.perf_counter() - t0
 
         # ---------------------------------------------------------------- content
+        t0 = time.perf_counter()
         step = bar.stage("content")
         rows = []
-        per_pair: dict[str, list[float]] = {k: [] for k in CONTENT}
-        per_ident: dict[str, list[float]] = {k: [] for k in CONTENT}
+        per_row: dict[str, dict[str, list[float]]] = {r: {k: [] for k in CONTENT} for r in ROWS}
+        per_pair, per_ident = per_row["output"], per_row["identity"]
         for i, (a, b) in enumerate(zip(inputs, outputs)):
-            c = content_m.content_metrics(a, b)
-            ci = content_m.content_metrics(a, a)
+            c = _content(a, b)
+            ci = _content(a, a)
+            others = {}
+            if rule:
+                others["rule"] = _content(a, ruled[i])
+            if real:  # the floor: an unrelated real piece of the target style against this input
+                others["real"] = _content(a, real[i % len(real)])
+                others["real"]["length_match"] = math.nan
             for k in CONTENT:
                 per_pair[k].append(c[k])
                 per_ident[k].append(ci[k])
+                for r, cr in others.items():
+                    per_row[r][k].append(cr[k])
             rows.append({
                 "name": names[i],
                 "input_style": _argmax_name(p_in[i], classifier.styles),
@@ -176,20 +220,34 @@ def evaluate_pairs(inputs: list[Score], outputs: list[Score], target: str, class
                 "output_p_target": float(p_out[i, t]),
                 **({"cycle_p_source": float(p_cyc[i, s])} if p_cyc is not None and s is not None else {}),
                 **{k: c[k] for k in CONTENT},
+                **({"rule_melody_recall": others["rule"]["melody_recall"]} if rule else {}),
                 "input_beats": content_m.length_beats(a),
                 "output_beats": content_m.length_beats(b),
             })
             if step:
                 step(1)
         for k in CONTENT:
-            for row, vals in (("output", per_pair[k]), ("identity", per_ident[k])):
-                mean, nan = _mean_count(vals)
+            for row in ROWS:
+                if not per_row[row][k]:
+                    continue
+                mean, nan = _mean_count(per_row[row][k])
                 metrics[f"{row}/content/{k}"] = mean
                 metrics[f"{row}/content/{k}/nan"] = nan
-            if real:
-                metrics[f"real/content/{k}"] = math.nan  # no input to compare with
         metrics["output/content/length_diff_beats"] = _mean_count([r["output_beats"] - r["input_beats"]
                                                                    for r in rows])[0]
+        timings["content"] = time.perf_counter() - t0
+
+        # ---------------------------------------------------------------- realism
+        if realism and real:
+            from stylegen.data.roll import RollSpec
+
+            spec = getattr(classifier, "spec", None) or RollSpec(resolution=inputs[0].resolution)
+            step = bar.stage("realism")
+            r_metrics, r_times = realism_rows(systems, real, spec)
+            metrics.update(r_metrics)
+            timings.update({f"realism_{k}": v for k, v in r_times.items()})
+        elif realism:
+            notes.append("no real target pieces: realism (Fréchet distance, two-sample AUC) is undefined")
 
         # ---------------------------------------------------------------- musicality
         values: dict[str, dict[str, list[float]]] = {"input": {}, "output": {}, "real": {}}
@@ -200,7 +258,10 @@ def evaluate_pairs(inputs: list[Score], outputs: list[Score], target: str, class
         for k in ("chroma", "onset_f1", "contour"):
             values["output"][f"content/{k}"] = per_pair[k]
         if musicality:
-            for group, scores in (("input", inputs), ("output", outputs), ("real", real)):
+            t0 = time.perf_counter()
+            groups = [("input", inputs), ("output", outputs), ("real", real)] + ([("rule", ruled)] if rule else [])
+            values["rule"] = {}
+            for group, scores in groups:
                 step = bar.stage(f"musicality ({group})")
                 per: dict[str, list[float]] = {m: [] for m in mus.METRICS}
                 for sc in scores:
@@ -210,30 +271,36 @@ def evaluate_pairs(inputs: list[Score], outputs: list[Score], target: str, class
                         step(1)
                 for m in mus.METRICS:
                     values[group][f"musicality/{m}"] = per[m]
-            overlaps = {"output": [], "identity": []}
+            compared = [("output", "output"), ("identity", "input")] + ([("rule", "rule")] if rule else [])
+            overlaps = {row: [] for row, _ in compared}
             for m in mus.METRICS:
                 key = f"musicality/{m}"
-                for row, group in (("output", "output"), ("identity", "input"), ("real", "real")):
+                for row, group in compared + [("real", "real")]:
                     if row == "real" and not real:
                         continue
                     summ = mus.summarize(values[group][key])
                     metrics[f"{row}/{key}"] = summ["mean"]
                     metrics[f"{row}/{key}/nan"] = summ["nan"]
-                for row, group in (("output", "output"), ("identity", "input")):
+                for row, group in compared:
                     ov = mus.kde_overlap(values[group][key], values["real"].get(key, [])) if real else math.nan
                     metrics[f"{row}/{key}/overlap"] = ov
                     overlaps[row].append(ov)
-            for row in ("output", "identity"):
+            for row, _ in compared:
                 metrics[f"{row}/musicality/overlap_mean"] = _mean_count(overlaps[row])[0]
             if real:
                 metrics["real/musicality/overlap_mean"] = 1.0  # a distribution overlaps itself fully
+            timings["musicality"] = time.perf_counter() - t0
     finally:
         bar.close()
+    for row in ROWS:
+        if all(f"{k}" in metrics for k in (f"{row}/strength/target_prob", f"{row}/content/melody_recall",
+                                           f"{row}/realism/fd", "identity/realism/fd")):
+            metrics[f"{row}/selection"] = selection_score(metrics, prefix=f"{row}/")
     for k, v in counts.items():
         metrics[f"counts/{k}"] = float(v)
     meta = {"classifier": getattr(classifier, "path", ""), "classifier_styles": list(classifier.styles),
             "musicality_metrics": list(mus.METRICS) if musicality else [],
-            "skipped_musicality_metrics": dict(mus.SKIPPED)}
+            "skipped_musicality_metrics": dict(mus.SKIPPED), "seconds": {k: round(v, 3) for k, v in timings.items()}}
     examples = [(names[i], inputs[i], outputs[i]) for i in range(min(n_examples, len(inputs)))]
     return Evaluation(target=target, source=source, metrics=metrics, pieces=rows, values=values,
                       counts=counts, notes=notes, meta=meta, examples=examples)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from stylegen.data.midi import Score
+from stylegen.fileio import atomic_path
 from stylegen.metrics.evaluate import Evaluation
 from stylegen.metrics.musicality import METRICS as MUS_METRICS
 
@@ -30,9 +31,14 @@ SUMMARY_COLUMNS = [
     ("content/onset_f1", "onset F1", "f3"),
     ("content/onset_pc_f1", "onset+pc F1", "f3"),
     ("content/contour", "top-voice r", "f3"),
+    ("content/melody_recall", "melody recall", "f3"),
     ("content/length_match", "length match", "pct"),
+    ("realism/fd", "realism FD", "f2"),
+    ("realism/auc", "two-sample AUC", "f3"),
     ("musicality/overlap_mean", "musicality overlap", "f3"),
+    ("selection", "selection score", "f3"),
 ]
+ROW_ORDER = ("output", "identity", "rule", "real")
 
 
 def fmt(v, kind: str = "f3") -> str:
@@ -42,12 +48,15 @@ def fmt(v, kind: str = "f3") -> str:
         return f"{100 * v:.1f}%"
     if kind == "int":
         return f"{int(v)}"
+    if kind == "f2":
+        return f"{v:.2f}"
     return f"{v:.3f}"
 
 
 def _row_titles(ev: Evaluation) -> dict[str, str]:
     return {"output": f"**output** ({ev.source or '?'} → {ev.target})" if ev.source else "**output**",
-            "identity": "identity (output = input)", "real": f"real {ev.target}"}
+            "identity": "identity (output = input)", "rule": "rule (melody + block chords)",
+            "real": f"real {ev.target}"}
 
 
 def _table(head: list[str], rows: list[list[str]]) -> str:
@@ -58,10 +67,10 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 
 def format_markdown(ev: Evaluation, plots: list[str] | None = None) -> str:
     m = ev.metrics
-    cols = [c for c in SUMMARY_COLUMNS if any(f"{r}/{c[0]}" in m for r in ("output", "identity", "real"))]
+    cols = [c for c in SUMMARY_COLUMNS if any(f"{r}/{c[0]}" in m for r in ROW_ORDER)]
     titles = _row_titles(ev)
     rows = []
-    for r in ("output", "identity", "real"):
+    for r in ROW_ORDER:
         if not any(k.startswith(r + "/") for k in m):
             continue
         rows.append([titles[r]] + [fmt(m.get(f"{r}/{key}"), kind) for key, _, kind in cols])
@@ -81,8 +90,18 @@ def format_markdown(ev: Evaluation, plots: list[str] | None = None) -> str:
         "*S* = Brunner et al.'s strength from the source-style shares (0 = unchanged, 1 = complete; "
         "published pop↔classical: 58.1%), per piece and per 4-bar window. "
         "Content: bar chroma cosine, onset F1 on the grid (time; time + pitch class), top-voice correlation, "
-        "length within a beat. Musicality overlap: mean over muspy metrics of the KDE overlap with the real "
-        f"{ev.target} pieces (1 = same distribution). See docs/metrics.md.", ""]
+        "melody recall (share of the input's melody notes played at the same onset and pitch), "
+        f"length within a beat; in the real {ev.target} row, content compares each input with an unrelated "
+        f"real {ev.target} piece (the floor). "
+        f"Realism: Fréchet distance of 4-bar window descriptors to real {ev.target} pieces (0 = same "
+        "distribution) and the grouped two-sample AUC of a classifier telling the windows from real ones "
+        f"(0.5 = indistinguishable, 1 = always told apart); the real row compares half the real pieces "
+        "with the other half (the floor). "
+        "Musicality overlap: mean over muspy metrics of the KDE overlap with the real "
+        f"{ev.target} pieces (1 = same distribution). "
+        "Selection score: 0.5 p(target) + 0.25 melody recall + 0.25 realism gain over the copy, "
+        "minus 1 when the row is less realistic than the copy or keeps under half the melody. "
+        "See docs/metrics.md.", ""]
     if "output/musicality/overlap_mean" in m:
         head = ["muspy metric", "input", "output", f"real {ev.target}", "overlap output~real",
                 "overlap input~real", "NaN in/out/real"]
@@ -96,6 +115,8 @@ def format_markdown(ev: Evaluation, plots: list[str] | None = None) -> str:
                 _table(head, mrows), "",
                 "Skipped: " + ", ".join(f"{k} ({v})" for k, v in ev.meta.get("skipped_musicality_metrics", {}).items())
                 + ".", ""]
+    if ev.meta.get("seconds"):
+        out += ["Time per measure (s): " + ", ".join(f"{k} {v:.1f}" for k, v in ev.meta["seconds"].items()) + ".", ""]
     out += ["## Sample", ""]
     for k, v in ev.counts.items():
         out.append(f"- {k.replace('_', ' ')}: {v}")
@@ -105,10 +126,10 @@ def format_markdown(ev: Evaluation, plots: list[str] | None = None) -> str:
         out += ["", "## Plots", ""] + [f"![{Path(p).stem}]({p})" for p in plots]
     if ev.pieces:
         head = ["piece", "input style", "output style", "p(target) in", "p(target) out", "chroma", "onset F1",
-                "contour", "beats in", "beats out"]
+                "contour", "melody recall", "beats in", "beats out"]
         prow = [[p["name"], p["input_style"], p["output_style"], fmt(p["input_p_target"]), fmt(p["output_p_target"]),
-                 fmt(p["chroma"]), fmt(p["onset_f1"]), fmt(p["contour"]), f"{p['input_beats']:g}",
-                 f"{p['output_beats']:g}"] for p in ev.pieces]
+                 fmt(p["chroma"]), fmt(p["onset_f1"]), fmt(p["contour"]), fmt(p.get("melody_recall")),
+                 f"{p['input_beats']:g}", f"{p['output_beats']:g}"] for p in ev.pieces]
         out += ["", "## Every pair", "", _table(head, prow)]
     return "\n".join(out) + "\n"
 
@@ -255,12 +276,15 @@ def write_report(ev: Evaluation, out_dir: str | Path, logdir: str | Path | None 
     written = []
     for name, fig in {**figs, **rolls}.items():
         p = plot_dir / f"{name}.png"
-        fig.savefig(p, dpi=110)
+        with atomic_path(p) as tmp:
+            fig.savefig(tmp, dpi=110, format="png")
         written.append(str(p.relative_to(out_dir)))
     md = format_markdown(ev, written)
-    (out_dir / "report.md").write_text(md, encoding="utf-8")
-    with open(out_dir / "report.json", "w", encoding="utf-8") as f:
-        json.dump(ev.to_dict(), f, indent=1, allow_nan=False)
+    text = json.dumps(ev.to_dict(), indent=1, allow_nan=False)  # fails before anything is written
+    with atomic_path(out_dir / "report.md") as tmp:
+        tmp.write_text(md, encoding="utf-8")
+    with atomic_path(out_dir / "report.json") as tmp:
+        tmp.write_text(text, encoding="utf-8")
     tb_dir = None
     if tensorboard:
         from torch.utils.tensorboard import SummaryWriter

@@ -47,3 +47,47 @@ def combined_score(metrics: Mapping[str, float], weights: Mapping[str, float] | 
             return math.nan
         acc += float(w) * v
     return acc / total
+
+
+# --------------------------------------------------------------------------- selection
+
+MELODY_MIN = 0.5  # a checkpoint that keeps less than half of the melody's notes has lost the tune
+SELECTION_WEIGHTS: dict[str, float] = {"strength": 0.5, "melody": 0.25, "realism": 0.25}
+
+
+def selection_terms(metrics: Mapping[str, float], prefix: str = "") -> dict[str, float]:
+    """What ``selection_score`` is made of: target probability, melody recall, the realism
+    gain over the identity copy (1 - FD / FD of the copy; 0 = as realistic as the copy, 1 =
+    the real target's distribution) and whether each gate is passed (1.0) or not (0.0)."""
+    need = {"strength": prefix + "strength/target_prob", "melody": prefix + "content/melody_recall",
+            "fd": prefix + "realism/fd", "fd_identity": "identity/realism/fd"}
+    missing = [k for k in need.values() if k not in metrics]
+    if missing:
+        raise StylegenError(f"selection_score: no metric {missing[0]!r} (it needs {', '.join(need.values())})")
+    v = {k: float(metrics[key]) for k, key in need.items()}
+    gain = 1.0 - v["fd"] / v["fd_identity"] if v["fd_identity"] > 0 else (0.0 if v["fd"] > 0 else 1.0)
+    return {"strength": v["strength"], "melody": v["melody"], "realism": gain,
+            "realism_gate": float(v["fd"] <= v["fd_identity"]), "melody_gate": float(v["melody"] >= MELODY_MIN)}
+
+
+def selection_score(metrics: Mapping[str, float], prefix: str = "") -> float:
+    """The score that picks a checkpoint: strength counts only when realism and the melody
+    hold.
+
+        s = 0.5 target_prob + 0.25 melody_recall + 0.25 max(0, realism gain)     in [0, 1]
+
+    when the outputs are at least as realistic as the identity copy (Fréchet distance to the
+    real target no larger than the copy's) and keep at least MELODY_MIN of the melody;
+    otherwise s - 1, in [-1, 0): a checkpoint that fails a gate ranks below every one that
+    passes, however classical the classifier finds it.  -inf when a term is undefined (it
+    never becomes the best).  Reads ``prefix + "strength/target_prob"``, ``prefix +
+    "content/melody_recall"``, ``prefix + "realism/fd"`` and ``"identity/realism/fd"``
+    (window_metrics + realism_metrics in training; evaluate_pairs with prefix "output/")."""
+    t = selection_terms(metrics, prefix)
+    if not all(math.isfinite(t[k]) for k in ("strength", "melody", "realism")):
+        return float("-inf")
+    w = SELECTION_WEIGHTS
+    s = w["strength"] * t["strength"] + w["melody"] * t["melody"] + w["realism"] * max(0.0, t["realism"])
+    s /= sum(w.values())
+    passed = t["realism_gate"] > 0 and t["melody_gate"] > 0
+    return float(s if passed else s - 1.0)

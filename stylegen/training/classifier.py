@@ -29,7 +29,9 @@ from stylegen.config import Recipe
 from stylegen.data.dataset import Corpus, prepare
 from stylegen.data.windows import WindowDataset, collate_windows
 from stylegen.device import pick_device
+from stylegen.data.roll import notes_to_roll
 from stylegen.errors import StylegenError
+from stylegen.metrics.corruptions import CORRUPTIONS, corrupt
 from stylegen.models import registry
 
 # --------------------------------------------------------------------------- pieces
@@ -179,7 +181,11 @@ def evaluate_windows(model: torch.nn.Module, dataset: WindowDataset, styles: lis
 class ClassifierTrainer:
     """One model, one optimiser, balanced batches of real training windows."""
 
-    def __init__(self, recipe: Recipe, corpus: Corpus, device: torch.device | None = None):
+    def __init__(self, recipe: Recipe, corpus: Corpus, device: torch.device | None = None,
+                 corruptions: float = 0.0):
+        if not 0.0 <= corruptions <= 1.0:
+            raise StylegenError(f"--corruptions must be between 0 and 1, got {corruptions}")
+        self.corruptions = float(corruptions)
         if len(corpus.styles) < 2:
             raise StylegenError(f"{recipe.source_file}: a style classifier needs at least two styles")
         self.recipe, self.corpus = recipe, corpus
@@ -220,7 +226,18 @@ class ClassifierTrainer:
         else:
             idx = self.rng.integers(0, len(self.train_ds), B).tolist()
         self.train_ds.set_epoch(self.step)  # a fresh transposition draw every step
-        return collate_windows([self.train_ds[i] for i in idx])
+        items = [self.train_ds[i] for i in idx]
+        if self.corruptions > 0:
+            # corrupted real windows keep their source style's label: a judge must not call
+            # wrecked pop "classical" (metrics/corruptions.py; the blind spot in checkpoints/README.md)
+            for j, i in enumerate(idx):
+                if self.rng.random() < self.corruptions:
+                    kind = CORRUPTIONS[int(self.rng.integers(len(CORRUPTIONS)))]
+                    _, start, notes = self.train_ds.window_notes(i)
+                    bad = corrupt(notes, kind, self.rng, self.corpus.spec.resolution)
+                    roll = notes_to_roll(bad, self.corpus.spec, start, self.train_ds.window)
+                    items[j] = {**items[j], "roll": torch.from_numpy(roll).float(), "shift": 0}
+        return collate_windows(items)
 
     def loss(self, batch: dict) -> torch.Tensor:
         logits = self.model(batch["roll"].to(self.device))  # (B, S)
@@ -258,15 +275,18 @@ class ClassifierTrainer:
             "window": {"steps": self.train_ds.window, "bars": d.window_bars, "hop_bars": d.hop_bars},
             "step": self.step,
             "metrics": report.to_dict() if report is not None else {},
-            "training": {**asdict(self.cfg), "seconds": round(seconds, 1), "train_windows": len(self.train_ds),
+            "training": {**asdict(self.cfg), "corruptions": self.corruptions, "seconds": round(seconds, 1), "train_windows": len(self.train_ds),
                          "val_windows": len(self.val_ds), "device": str(self.device)},
         }
 
 
 def train_classifier(recipe: Recipe, out_path: str | Path, steps: int | None = None, corpus: Corpus | None = None,
                      progress: bool = True, log_dir: str | Path | None = None,
-                     device: torch.device | None = None) -> ClassifierReport:
+                     device: torch.device | None = None, corruptions: float = 0.0) -> ClassifierReport:
     """Train the judge on the recipe's real training windows; save the checkpoint at ``out_path``.
+
+    ``corruptions``: the share of training windows replaced by a corrupted copy of themselves
+    (metrics/corruptions.py), labelled with their source style.
 
     The model is trained for a fixed number of steps and the last weights are saved (the val
     split is only watched, never used to pick weights, so its accuracy is an honest estimate).
@@ -276,7 +296,7 @@ def train_classifier(recipe: Recipe, out_path: str | Path, steps: int | None = N
             raise StylegenError("--steps must be at least 1")
         recipe.classifier_training.steps = steps
     corpus = corpus if corpus is not None else prepare(recipe, progress=progress)
-    trainer = ClassifierTrainer(recipe, corpus, device)
+    trainer = ClassifierTrainer(recipe, corpus, device, corruptions=corruptions)
     cfg = trainer.cfg
     writer = None
     if log_dir is not None:

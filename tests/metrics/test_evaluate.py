@@ -34,7 +34,20 @@ def test_rows_strength_content_and_musicality():
         assert m[f"output/content/{k}"] == pytest.approx(1.0), k
         assert m[f"identity/content/{k}"] == pytest.approx(1.0), k
         assert m[f"output/content/{k}/nan"] == 0.0
-        assert math.isnan(m[f"real/content/{k}"])
+    # an octave up keeps no melody note at its pitch; the copy and the rule keep all of them
+    assert m["output/content/melody_recall"] == 0.0
+    assert m["identity/content/melody_recall"] == 1.0 and m["rule/content/melody_recall"] == 1.0
+    # the real row's content is the floor: each input against an unrelated real piece (same
+    # rhythm of one note per beat, other pitches)
+    assert m["real/content/onset_f1"] == 1.0 and m["real/content/melody_recall"] == 0.0
+    assert math.isnan(m["real/content/length_match"])
+    # the rule row is classified like any system; the stub calls its chords (below 72) "low"
+    assert m["rule/strength/target_share"] == 0.0
+    # realism against the 3 real pieces (too few to split for a real row, or to cross-validate)
+    assert m["output/realism/fd"] >= 0 and "real/realism/fd" not in m
+    assert math.isnan(m["output/realism/auc"])
+    # selection: the outputs lose the melody, so they fail a gate and score below zero
+    assert -1.0 <= m["output/selection"] < 0.0
     for name in METRICS:
         assert f"output/musicality/{name}" in m and f"output/musicality/{name}/overlap" in m
     assert m["output/musicality/pitch_range"] == 12.0
@@ -81,12 +94,12 @@ def test_report_files_markdown_and_tensorboard(tmp_path):
     paths = write_report(ev, tmp_path / "rep", step=3)
     data = json.loads((tmp_path / "rep" / "report.json").read_text())
     assert data["metrics"]["output/strength/S"] == 1.0
-    assert data["metrics"]["real/content/chroma"] is None  # NaN is written as null
+    assert data["metrics"]["real/content/length_match"] is None  # NaN is written as null
     assert data["counts"]["unpaired_inputs"] == 2
     md = (tmp_path / "rep" / "report.md").read_text()
     assert "| **output** (low → high) | 100.0% |" in md
     assert "| identity (output = input) | 0.0% |" in md
-    assert "| real high | 100.0% |" in md
+    assert "| real high | 100.0% |" in md and "| rule (melody + block chords) | 0.0% |" in md
     assert "unpaired inputs: 2" in md and "2 inputs without an output" in md
     names = sorted(p.split("/")[-1] for p in paths["plots"])
     assert names == ["content.png", "musicality.png", "rolls_x.png", "strength.png"]
