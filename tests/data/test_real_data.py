@@ -1,4 +1,5 @@
-"""A few real files from ../shared/data (skipped where the folder is absent)."""
+"""A few real files from ../shared/data (skipped where the folder is absent; a file missing
+from a folder that is there is a failure)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from stylegen.data.midi import read_score, write_score
 from stylegen.data.roll import RollSpec, roll_to_notes, score_to_roll
 from tests.conftest import SHARED_DATA
 
-pytestmark = pytest.mark.data
+pytestmark = [pytest.mark.data,
+              pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is not on this machine")]
 
 
 def shared(rel: str):
     path = SHARED_DATA / rel
-    if not path.is_file():
-        pytest.skip(f"{rel} is not in ../shared/data on this machine")
+    assert path.is_file(), f"{rel} is missing from {SHARED_DATA}"
     return path
 
 
@@ -63,8 +64,7 @@ def test_bach_chorale_soprano_is_the_melody():
     import glob
 
     files = sorted(glob.glob(str(SHARED_DATA / "bach-chorales" / "*.mid")))
-    if not files:
-        pytest.skip("bach-chorales is not in ../shared/data on this machine")
+    assert files, f"no bach-chorales in {SHARED_DATA}"
     s = read_score(files[0], 4)
     assert [t.name for t in s.tracks][:4] == ["Soprano", "Alto", "Tenor", "Bass"] and s.melody_track == 0
 
