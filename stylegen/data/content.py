@@ -41,6 +41,7 @@ class ContentSpec:
     bar_steps: int = 16  # position one-hot size (a 4/4 bar at 4 steps per beat)
     chroma: bool = True
     bass: bool = True
+    binary: bool = False  # chroma as the set of pitch classes (weight >= half the largest), bass as one class
 
     @property
     def harmony_dim(self) -> int:
@@ -142,9 +143,13 @@ def content_features(roll: torch.Tensor, pos: torch.Tensor, spec: RollSpec, cspe
     (..., T, cspec.dim) float32."""
     parts = []
     if cspec.chroma:
-        parts.append(chroma_blocks(roll, pos, spec, cspec.block))
+        c = chroma_blocks(roll, pos, spec, cspec.block)
+        parts.append((c >= 0.5).float() if cspec.binary else c)
     if cspec.bass:
-        parts.append(bass_blocks(roll, pos, spec, cspec.block))
+        b = bass_blocks(roll, pos, spec, cspec.block)
+        if cspec.binary:  # the block's most frequent lowest pitch class
+            b = torch.nn.functional.one_hot(b.argmax(-1), 12).float() * (b.sum(-1, keepdim=True) > 0)
+        parts.append(b)
     parts.append(torch.zeros(*pos.shape, 1, device=roll.device))
     parts.append(position_onehot(pos, cspec.bar_steps).to(roll.device))
     return torch.cat(parts, dim=-1)

@@ -12,9 +12,10 @@ from tests.midifiles import Track, write_midi
 ROOT = Path(__file__).resolve().parents[2]
 
 SMALL_MODEL = [
-    "model.generator.hidden_size=16", "model.generator.content_dim=16", "model.generator.num_layers=1",
-    "model.generator.style_dim=4", "model.generator.noise_dim=2", "model.discriminator.channels=4",
-    "schedule.batch_size=4", "schedule.eval_windows=4", "logging.progress=false", "logging.audio=false",
+    "model.generator.hidden_size=16", "model.generator.frame_dim=8", "model.generator.num_layers=1",
+    "model.generator.style_dim=4", "model.generator.mixture=2", "model.discriminator.channels=4",
+    "schedule.batch_size=4", "schedule.eval_windows=4", "schedule.rollout_steps=8",
+    "logging.progress=false", "logging.audio=false",
 ]
 
 

@@ -1,3 +1,6 @@
+import os
+import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -5,63 +8,74 @@ import torch
 
 from stylegen.checkpoint import load_checkpoint
 from stylegen.cli import main
+from stylegen.data.content import content_features
 from stylegen.data.dataset import prepare
-from stylegen.data.windows import collate_windows
 from stylegen.errors import StylegenError
-from stylegen.training import losses
-from stylegen.training.gan import GANTrainer, find_resume, train
+from stylegen.training.loop import Trainer, find_resume, train
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_trainer(recipe, run_dir=None):
-    return GANTrainer(recipe, prepare(recipe), torch.device("cpu"), run_dir, progress=False)
+    return Trainer(recipe, prepare(recipe), torch.device("cpu"), run_dir, progress=False)
 
 
-def test_only_the_window_after_the_context_is_judged(tiny_recipe):
-    r = tiny_recipe("data.context_bars=1")
-    t = make_trainer(r)
+def val_nll(t, batch):
+    t.G.eval()
+    with torch.no_grad():
+        c = content_features(batch["roll"], batch["pos"], t.spec, t.cspec)
+        out = -t.G.log_prob(batch["roll"], c, batch["style"])[:, t.ctx:].mean().item()
+    t.G.train()
+    return out
+
+
+def test_items_carry_context_and_bar_positions(tiny_recipe):
+    t = make_trainer(tiny_recipe("data.context_bars=1"))
     batch = t.stream.batch(0)
     assert t.ctx == 16 and batch["roll"].shape[2] == 16 + 32  # 1 bar of context + 2-bar window
-    seen = {}
-    real_d = t.D_ddp.forward
-
-    def spy(roll, style=None):
-        seen["T"] = roll.shape[2]
-        return real_d(roll, style)
-
-    t.D_ddp.forward = spy
-    t.recipe.schedule.pretrain_steps = 0
-    t.train_step(batch)
-    assert seen["T"] == 32  # D judges the window, not the warm-up
+    assert batch["pos"].shape == (4, 48)
+    assert batch["pos"][:, 0].eq(0).all() and batch["pos"][:, 16].eq(0).all()  # windows start on bar lines
 
 
-def test_one_step_lowers_the_loss_on_a_fixed_batch(tiny_recipe):
-    r = tiny_recipe("schedule.pretrain_steps=0", "optim.lr_g=0.01", "optim.lr_d=0.01")
-    t = make_trainer(r)
+def test_likelihood_steps_lower_the_nll_of_a_fixed_batch(tiny_recipe):
+    t = make_trainer(tiny_recipe("schedule.adversarial_start=100", "optim.lr_g=0.01",
+                                 "loss.style_dropout=0", "loss.harmony_dropout=0"))
     batch = t.stream.batch(0)
-    x, s = batch["roll"], batch["style"]
-
-    def identity_loss():
-        t.G.eval()
-        with torch.no_grad():
-            logits, _ = t.G(x, s, torch.zeros(x.shape[0], x.shape[2], t.G.noise_dim))
-        t.G.train()
-        return losses.reconstruction(logits[:, :, t.ctx:], x[:, :, t.ctx:], r.loss.onset_pos_weight).item()
-
-    before = identity_loss()
-    for _ in range(3):
+    before = val_nll(t, batch)
+    for _ in range(5):
         out = t.train_step(batch)
-    assert identity_loss() < before
-    assert {"loss/d", "loss/g", "loss/identity", "loss/cycle", "loss/g_style", "d/real", "d/fake"} <= set(out)
+    assert val_nll(t, batch) < 0.8 * before
+    assert "loss/nll" in out and "loss/d" not in out  # no discriminator before adversarial_start
 
 
-def test_pretraining_skips_the_discriminator(tiny_recipe):
-    t = make_trainer(tiny_recipe("schedule.pretrain_steps=5"))
+def test_likelihood_stage_leaves_the_discriminator_alone(tiny_recipe):
+    t = make_trainer(tiny_recipe("schedule.adversarial_start=5"))
     d_before = [p.clone() for p in t.D.parameters()]
-    out = t.train_step(t.stream.batch(0))
-    assert "loss/d" not in out and "loss/identity" in out
+    t.train_step(t.stream.batch(0))
     assert all(torch.equal(a, b) for a, b in zip(d_before, t.D.parameters()))
+
+
+def test_adversarial_step_updates_d_and_reaches_g_through_the_rollout(tiny_recipe):
+    t = make_trainer(tiny_recipe("schedule.adversarial_start=0", "loss.likelihood_weight=0",
+                                 "loss.content_weight=0"))
+    d_before = [p.clone() for p in t.D.parameters()]
+    g_before = {k: v.clone() for k, v in t.G.state_dict().items()}
+    out = t.train_step(t.stream.batch(0))
+    assert {"loss/d", "loss/g_adv", "loss/g_style", "loss/g_content", "d/real", "d/fake"} <= set(out)
+    assert any(not torch.equal(a, b) for a, b in zip(d_before, t.D.parameters()))
+    # with the likelihood switched off, only the roll-out's gradient can move the LSTM
+    assert not torch.equal(g_before["lstms.0.weight_hh_l0"], t.G.state_dict()["lstms.0.weight_hh_l0"])
+
+
+def test_rollouts_keep_the_melody_and_change_the_style(tiny_recipe):
+    t = make_trainer(tiny_recipe("schedule.adversarial_start=0"))
+    batch = t.stream.batch(0)
+    x, p, tgt, fake = t.adversarial.rollout(t.G, batch["roll"], batch["pos"], batch["style"])
+    assert fake.shape == (4, 2, 8, 48) and (tgt != batch["style"]).all()
+    from stylegen.data.content import top_voice
+
+    mel = top_voice(x)
+    assert torch.equal(fake[:, 1][mel], x[:, 1][mel])  # the melody's cells are the input's
 
 
 def test_checkpoint_is_self_describing_and_round_trips(tiny_recipe, tmp_path):
@@ -73,8 +87,10 @@ def test_checkpoint_is_self_describing_and_round_trips(tiny_recipe, tmp_path):
     ckpt = load_checkpoint(path, kind="gan")
     assert ckpt["styles"] == ["a", "b"]
     assert ckpt["spec"] == {"resolution": 4, "lowest_pitch": 36, "n_pitches": 48, "channels": ["onset", "sustain"]}
-    assert ckpt["recipe"]["model"]["generator"]["hidden_size"] == 16
-    assert ckpt["model_config"]["generator"]["name"] == "lstm"
+    assert ckpt["content"] == {"block": 8, "bar_steps": 16, "chroma": True, "bass": True}
+    assert ckpt["model_config"]["generator"]["name"] == "texture"
+    assert ckpt["model_config"]["generator"]["content_dim"] == 41
+    assert ckpt["model_config"]["discriminator"]["n_channels"] == 3
     assert ckpt["step"] == 1 and "rng" in ckpt and "optimizers" in ckpt
     t2 = make_trainer(r)
     t2.load_state(ckpt)
@@ -93,7 +109,7 @@ def test_keep_last_n(tiny_recipe, tmp_path):
 
 
 def test_resume_equals_an_uninterrupted_run(tiny_recipe, tmp_path):
-    r = tiny_recipe("schedule.steps=6", "schedule.pretrain_steps=2", "checkpoint.every=3", "schedule.eval_every=3")
+    r = tiny_recipe("schedule.steps=6", "schedule.adversarial_start=4", "checkpoint.every=3", "schedule.eval_every=3")
     full = train(r, run_dir=tmp_path / "full", progress=False)
     part = tmp_path / "part"
     train(r, run_dir=part, progress=False, stop_after=3)  # "killed" after step 3
@@ -108,26 +124,29 @@ def test_resume_equals_an_uninterrupted_run(tiny_recipe, tmp_path):
 
 
 def test_resume_auto_finds_the_newest_run(tiny_recipe, tmp_path):
-    r = tiny_recipe("schedule.steps=2", "schedule.pretrain_steps=1", "checkpoint.every=1")
+    r = tiny_recipe("schedule.steps=2", "checkpoint.every=1")
     train(r, progress=False)
     path = find_resume(r, "auto")
     assert path.name == "step-0000002.pt" and path.parent.parent.parent.name == "tiny"
 
 
 def test_checkpoint_of_another_recipe_is_a_clear_error(tiny_recipe, tmp_path):
-    r = tiny_recipe("schedule.steps=1", "schedule.pretrain_steps=1")
+    r = tiny_recipe("schedule.steps=1")
     path = train(r, run_dir=tmp_path / "run", progress=False)
     other = tiny_recipe("model.generator.hidden_size=24")
     with pytest.raises(StylegenError, match="written for another recipe: model config differs"):
         make_trainer(other).load_state(load_checkpoint(path), str(path))
+    coarse = tiny_recipe("content.block=16")
+    with pytest.raises(StylegenError, match="content spec"):
+        make_trainer(coarse).load_state(load_checkpoint(path), str(path))
     with pytest.raises(StylegenError, match="a gan checkpoint, expected a classifier"):
         load_checkpoint(path, kind="classifier")
 
 
 def test_non_finite_loss_stops_with_the_last_good_checkpoint(tiny_recipe, tmp_path, monkeypatch):
-    r = tiny_recipe("schedule.steps=4", "schedule.pretrain_steps=0", "checkpoint.every=1")
+    r = tiny_recipe("schedule.steps=4", "checkpoint.every=1")
     calls = {"n": 0}
-    real_step = GANTrainer.train_step
+    real_step = Trainer.train_step
 
     def flaky(self, batch):
         calls["n"] += 1
@@ -135,25 +154,46 @@ def test_non_finite_loss_stops_with_the_last_good_checkpoint(tiny_recipe, tmp_pa
             raise FloatingPointError("loss/g")
         return real_step(self, batch)
 
-    monkeypatch.setattr(GANTrainer, "train_step", flaky)
+    monkeypatch.setattr(Trainer, "train_step", flaky)
     with pytest.raises(StylegenError, match=r"non-finite loss/g at step 3.*step-0000002\.pt"):
         train(r, run_dir=tmp_path / "run", progress=False)
     assert (tmp_path / "run" / "checkpoints" / "step-0000002.pt").is_file()
 
 
 def test_nan_in_a_loss_is_detected(tiny_recipe):
-    t = make_trainer(tiny_recipe("schedule.pretrain_steps=0"))
+    t = make_trainer(tiny_recipe())
     batch = t.stream.batch(0)
-    batch["roll"][-1, 0, -1, 0] = float("nan")  # in the judged part of a transferred window
+    batch["roll"][-1, 1, -1, 0] = float("nan")
     with pytest.raises(FloatingPointError):
         t.train_step(batch)
+
+
+def test_sigint_writes_a_checkpoint_and_says_how_to_resume(tiny_recipe, tmp_path, capsys):
+    r = tiny_recipe("schedule.steps=50", "checkpoint.every=1000", "schedule.eval_every=1000")
+    t = make_trainer(r, tmp_path / "run")
+    real_step = t.train_step
+
+    def step_then_interrupt(batch):
+        out = real_step(batch)
+        if t.step == 2:  # the third step: Ctrl-C arrives in the middle of it
+            os.kill(os.getpid(), signal.SIGINT)
+        return out
+
+    t.train_step = step_then_interrupt
+    assert threading.current_thread() is threading.main_thread()
+    path = t.fit()
+    assert path is not None and path.name == "step-0000003.pt" and path.is_file()
+    assert load_checkpoint(path)["step"] == 3
+    err = capsys.readouterr().err
+    assert "SIGINT: stopped at step 3" in err and f"--resume {tmp_path / 'run'}" in err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
 
 
 def test_cli_smoke_trains_end_to_end(tiny_root, tmp_path, capsys):
     from tests.training.conftest import SMALL_MODEL
 
     rc = main(["train", str(ROOT / "tests" / "recipes" / "tiny.yaml"), f"data_root={tiny_root}",
-               f"data.cache_dir={tmp_path / 'cache'}", "schedule.steps=4", "schedule.pretrain_steps=1",
+               f"data.cache_dir={tmp_path / 'cache'}", "schedule.steps=4", "schedule.adversarial_start=3",
                "schedule.eval_every=2", "checkpoint.every=2", *SMALL_MODEL,
                "--run-dir", str(tmp_path / "run"), "--quiet"])
     assert rc == 0
@@ -185,8 +225,9 @@ def test_tensorboard_images_side_by_side():
 def test_resuming_from_an_exported_checkpoint_is_a_clear_error(tiny_recipe, tmp_path):
     from stylegen.checkpoint import export_inference
 
-    r = tiny_recipe("schedule.steps=1", "schedule.pretrain_steps=1")
+    r = tiny_recipe("schedule.steps=1")
     path = train(r, run_dir=tmp_path / "run", progress=False)
     exported = export_inference(path, tmp_path / "release.pt")
+    assert load_checkpoint(exported)["content"] == load_checkpoint(path)["content"]
     with pytest.raises(StylegenError, match="inference-only checkpoint"):
         make_trainer(r).load_state(load_checkpoint(exported), str(exported))
