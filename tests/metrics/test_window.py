@@ -87,9 +87,14 @@ def test_combined_score_nan_and_missing_keys():
 
 def test_training_hook_maps_styles_and_scores(tmp_path, monkeypatch):
     from stylegen.metrics import training
+    from stylegen.checkpoint import load_checkpoint, save_checkpoint
+    from stylegen.metrics.classifier import load_classifier
     from tests.metrics.test_classifier_loading import write_classifier
 
     path = write_classifier(tmp_path / "clf.pt", styles=["b", "a"], spec=SPEC)
+    ckpt = load_checkpoint(path)  # a decisive judge (a fresh head says about 0.5 to everything)
+    ckpt["models"]["classifier"]["head.weight"] *= 200
+    save_checkpoint(path, ckpt)
 
     class Trainer:
         spec = SPEC
@@ -97,10 +102,15 @@ def test_training_hook_maps_styles_and_scores(tmp_path, monkeypatch):
         device = torch.device("cpu")
 
     fn = training.make_eval_fn(Trainer(), classifier_path=str(path))
-    x = torch.stack([roll([(0, 16, C)])] * 3)
+    x = torch.stack([roll([(0, 16, C)]), roll([(0, 4, E), (8, 8, C + 7)]), roll([(0, 32, C), (4, 4, E)])])
     out = fn(x, x, torch.tensor([0, 1, 0]), torch.tensor([1, 0, 2]))  # style c is unknown to the classifier
     assert out["val/content/chroma"] == 1.0
-    assert 0.0 <= out["val/strength/target_prob"] <= 1.0
+    # targets b, a, c are the classifier's labels 0, 1 and none: only the first two windows are judged
+    p = load_classifier(path).probs(x.float())
+    assert out["val/strength/target_prob"] == pytest.approx(float(p[0, 0] + p[1, 1]) / 2, abs=1e-6)
+    assert out["val/strength/target_share"] == pytest.approx(float((p[0].argmax() == 0) + (p[1].argmax() == 1)) / 2)
+    unmapped = float(p[0, 1] + p[1, 0]) / 2  # what the recipe's own indices would have given
+    assert abs(unmapped - out["val/strength/target_prob"]) > 0.05  # the check can tell the two apart
     expected = combined_score({k[4:]: v for k, v in out.items() if k != "val/score"})
     assert out["val/score"] == pytest.approx(expected)
     other = RollSpec(resolution=8, lowest_pitch=36, n_pitches=48)
