@@ -83,6 +83,7 @@ class ContentConfig:
     bar_steps: int = 16  # size of the position-in-bar one-hot
     chroma: bool = True
     bass: bool = True
+    binary: bool = False  # chroma as a pitch-class set, bass as one class: less of the texture leaks through
 
 
 @dataclass

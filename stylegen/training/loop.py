@@ -56,7 +56,7 @@ KIND = "gan"  # the checkpoint kind of a generator (+ discriminator) run
 
 def content_spec(recipe: Recipe) -> ContentSpec:
     c = recipe.content
-    return ContentSpec(block=c.block, bar_steps=c.bar_steps, chroma=c.chroma, bass=c.bass)
+    return ContentSpec(block=c.block, bar_steps=c.bar_steps, chroma=c.chroma, bass=c.bass, binary=c.binary)
 
 
 def model_configs(recipe: Recipe, spec: RollSpec, n_styles: int) -> dict[str, dict]:
