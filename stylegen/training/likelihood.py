@@ -6,7 +6,10 @@
       G.log_prob(roll | content, style) (B, C+T) ──▶ NLL per frame over the last T steps
 
 The first C steps (``data.context_bars``) are heard but not scored: the window starts in
-the middle of a piece, and the LSTM has not yet heard what came before.
+the middle of a piece, and the LSTM has not yet heard what came before.  A window that
+starts where its piece starts is scored from its first step: that is exactly what the
+generator meets at the start of every transfer and composition (a silent past, a zero
+state), and left untrained it writes a cluster of notes there.
 """
 
 from __future__ import annotations
@@ -38,9 +41,17 @@ def likelihood_loss(G, batch: dict, spec: RollSpec, cspec: ContentSpec, ctx: int
     style = batch["style"].to(device)  # (B,)
     content = content_features(roll, pos, spec, cspec)  # (B, C+T, D)
     content, style = drop_conditions(content, style, cspec, G.null_style, style_dropout, harmony_dropout)
-    lp = G.log_prob(roll, content, style)[:, ctx:]  # (B, T)
-    nll = -lp.mean()
+    lp = G.log_prob(roll, content, style)  # (B, C+T)
+    scored = scored_steps(batch["start"].to(lp.device), lp.shape[1], ctx)  # (B, C+T)
+    nll = -(lp * scored).sum() / scored.sum()
     return nll, {"loss/nll": nll.item()}
+
+
+def scored_steps(start: torch.Tensor, length: int, ctx: int) -> torch.Tensor:
+    """(B, length) float mask: steps from ``ctx`` on, and every step of a window that
+    starts at its piece's first step (start == 0)."""
+    t = torch.arange(length, device=start.device)
+    return ((t[None] >= ctx) | (start[:, None] == 0)).float()
 
 
 @torch.no_grad()

@@ -231,3 +231,10 @@ def test_resuming_from_an_exported_checkpoint_is_a_clear_error(tiny_recipe, tmp_
     assert load_checkpoint(exported)["content"] == load_checkpoint(path)["content"]
     with pytest.raises(StylegenError, match="inference-only checkpoint"):
         make_trainer(r).load_state(load_checkpoint(exported), str(exported))
+
+
+def test_a_window_at_the_start_of_its_piece_is_scored_from_its_first_step():
+    from stylegen.training.likelihood import scored_steps
+
+    mask = scored_steps(torch.tensor([0, 16]), 6, 3)
+    assert mask.tolist() == [[1, 1, 1, 1, 1, 1], [0, 0, 0, 1, 1, 1]]
