@@ -531,10 +531,10 @@ def _check(recipe: Recipe, check_models: bool = True) -> None:
 
 def _check_registries(recipe: Recipe) -> None:
     """Model names must exist in the registry (checked only once models are importable)."""
-    try:
-        from stylegen.models import registry
-    except ImportError:  # the models package is optional at this layer
-        return
+    # imported here, not at module level: the registry imports every model and so torch,
+    # which commands that only read a recipe's data (a warm `stylegen data`) never need
+    from stylegen.models import registry
+
     for part in ("generator", "discriminator", "classifier"):
         name = getattr(recipe.model, part).name
         known = registry.names(part)
