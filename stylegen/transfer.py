@@ -1,89 +1,71 @@
-"""Whole-piece style transfer and style-conditioned composition from a checkpoint.
+"""Whole-piece style transfer and composition from a checkpoint: where a checkpoint becomes MIDI.
 
     from stylegen import load
-    model = load()                                   # the shipped checkpoints/pop2classical.pt
-    music = model.transfer("song.mid", style="classical")          # -> muspy.Music
-    score = model.transfer_score(score, style="classical")         # -> Score (no muspy)
-    music = model.generate(style="classical", bars=32, seed=7)     # -> muspy.Music
+    model = load()                                                  # the shipped checkpoints/pop2classical.pt
+    music = model.transfer("song.mid", style="classical")           # -> muspy.Music
+    model.transfer_file("song.mid", "song.classical.mid", style="classical")
+    score = model.transfer_score(score, style="classical")          # -> Score (no muspy)
+    music = model.generate(style="classical", bars=32, seed=7)      # -> muspy.Music
 
-How a piece is transferred (docs/transfer.md has the measurements behind each choice)
--------------------------------------------------------------------------------------
-1. Content.  Every non-drum note inside the model's pitch range goes into one roll
-   (2, T, P), T = the piece's length in steps; drums never enter it.
-2. Style.  The target is a one-hot (or a user's mixture) of the checkpoint's styles;
-   ``strength`` < 1 blends it with the named ``source`` style through the generator's
-   mixture-weights input: weights = (1 - strength) * source + strength * target.
-3. Randomness.  As in training, the only randomness is the generator's noise z (T, Z),
-   drawn from a CPU ``torch.Generator`` seeded with ``seed`` for the whole piece at once
-   and scaled by ``temperature`` (1 = as trained, 0 = none).  Same seed, same output, on
-   any device and for any chunking.
-4. Whole pieces.  The LSTM is causal, so it runs once over the whole piece carrying its
-   state from chunk to chunk (chunks only bound memory; the result is the same as one
-   pass).  There are no windows, hence no seams.
-5. Decoding.  A cell is on where sigmoid(logit) > ``threshold`` (0.5 = what the
-   discriminator saw in training); onsets and sustains become notes (data/roll.py).
-6. Writing back.  The output keeps the input's length, tempo map, time and key signatures
-   and drums (unless ``drop_drums``); a note that survives keeps its velocity, a new note
-   takes the velocity of the nearest earlier input onset.  Notes outside the pitch range
-   pass through unchanged.  One piano track, plus the melody's own track with
-   ``keep_melody``.
+How a piece is transferred (docs/transfer.md has the shapes and the measurements)
+---------------------------------------------------------------------------------
+1. The piece stays on its own grid (a file: its own ticks per beat); a copy on the model's
+   16th grid gives the generator what the piece *is*: the content features of the whole
+   piece (harmony per half bar, bass, the position in the bar from the piece's own bar
+   lines), (T, D).  Drums never enter.
+2. The melody (the track the file names as such, else the top voice) is clamped: the
+   generator is made to write it, and silence above it, so every later step hears it.
+   ``free_melody=True`` lets the generator write the melody too.
+3. One causal pass of ``TextureLSTM.sample`` over the whole piece (any length: no windows,
+   no seams, no restarts), guided towards the style with scale ``strength``
+   (0 = no style, 1 = as trained, > 1 stronger), at ``temperature``, from a random
+   generator seeded with ``seed``.
+4. Written back: the input's own melody notes (original ticks, durations, velocities) on
+   their own track, the generator's notes on a piano track (velocities from the input's
+   accompaniment), notes outside the model's range unchanged; tempo map, meter, keys,
+   drums and the length (a final rest included) of the input.
 
-``keep_melody``: the melody (the track the file names as such, else a skyline top voice)
-stays note for note on its own track.  The generator still hears the whole texture, melody
-included (as in training), and writes the accompaniment; generated notes that would double
-or clash with the melody (sounding with a melody note and within a whole tone of it) are
-removed.
-
-This module imports nothing from ``stylegen.training``.
+This module puts ``stylegen/inference/`` together and reads and writes files; it imports
+nothing from ``stylegen.training``.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Iterable, Iterator
 
 import numpy as np
 import torch
 
 from stylegen.checkpoint import build_model, load_checkpoint
-from stylegen.data.midi import DURATION, ONSET, PITCH, TRACK, VELOCITY, Score, TrackInfo, sort_notes
-from stylegen.data.roll import RollSpec, in_range, notes_to_roll, roll_to_notes, transfer_velocities
+from stylegen.data.content import ContentSpec, bar_positions, content_features, empty_content, regular_bars
+from stylegen.data.roll import RollSpec, in_range, notes_to_roll, roll_to_notes
+from stylegen.data.score import ONSET, TRACK, VELOCITY, Score, TrackInfo
+from stylegen.device import pick_device
 from stylegen.errors import StylegenError
+from stylegen.inference.options import (
+    DEFAULT_STRENGTH, StyleArg, check_bars, check_strength, check_temperature, make_generator, parse_style,
+    style_input,
+)
+from stylegen.inference.pieces import (
+    PIANO, Prepared, bar_lines, bar_steps, finish, metric_velocities, prepare, scale_steps, to_grid,
+)
+from stylegen.inference.sampling import prime, sample_pieces
 
-StyleArg = str | Mapping[str, float]
-
-DEFAULT_CHUNK = 2048  # LSTM steps per forward call; bounds memory, does not change the result
-MELODY_CLASH = 2  # with keep_melody, generated notes this close to a sounding melody note are removed
-PIANO = TrackInfo(name="Piano", program=0)
+BATCH_SIZE = 16  # pieces per sample() call in folder transfer (benchmarks/README.md measured it)
 
 
 # --------------------------------------------------------------------------- loading
 
 
 def default_checkpoint() -> Path:
-    """Where the shipped checkpoint lives: ``checkpoints/pop2classical.pt`` in the project."""
-    import stylegen
+    """Where the shipped checkpoint lives: inside an installed package, else
+    ``checkpoints/pop2classical.pt`` in the project."""
+    from stylegen.shipped import shipped_path
 
-    return Path(stylegen.__file__).resolve().parents[1] / "checkpoints" / "pop2classical.pt"
-
-
-def pick_device(device: str | torch.device = "cpu") -> torch.device:
-    """'cpu', 'cuda', 'cuda:1', 'mps' or 'auto' (CUDA when present) -> a usable device."""
-    name = str(device)
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(name)
-    except RuntimeError:
-        raise StylegenError(f"unknown device {name!r} (use cpu, cuda, cuda:N, mps or auto)") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise StylegenError(f"device {name!r} asked for, but CUDA is not available on this machine")
-    if dev.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-        raise StylegenError(f"device {name!r} asked for, but MPS is not available on this machine")
-    return dev
+    return shipped_path("pop2classical.pt")
 
 
 def load(checkpoint: str | os.PathLike | None = None, device: str | torch.device = "cpu") -> "Model":
@@ -91,15 +73,15 @@ def load(checkpoint: str | os.PathLike | None = None, device: str | torch.device
 
     ``checkpoint`` is a training checkpoint (``runs/.../checkpoints/best.pt``) or a release
     checkpoint written by ``stylegen export``; ``None`` means the shipped
-    ``checkpoints/pop2classical.pt``.  ``device`` is "cpu" (default), "cuda", "cuda:N" or
-    "auto".
+    ``checkpoints/pop2classical.pt``.  ``device`` is "cpu" (default), "cuda", "cuda:N",
+    "mps" or "auto".
 
     Example::
 
         >>> from stylegen import load
         >>> model = load()                      # doctest: +SKIP
         >>> model.styles                        # doctest: +SKIP
-        ['pop', 'classical', 'folk']
+        ['pop', 'classical', 'chorale', 'folk']
     """
     if checkpoint is None:
         path = default_checkpoint()
@@ -113,200 +95,64 @@ def load(checkpoint: str | os.PathLike | None = None, device: str | torch.device
         path = Path(checkpoint)
     dev = pick_device(device)
     ckpt = load_checkpoint(path, kind="gan", map_location="cpu")
-    if "generator" not in ckpt["models"] or "generator" not in ckpt["model_config"]:
+    if "generator" not in ckpt.get("models", {}) or "generator" not in ckpt.get("model_config", {}):
         raise StylegenError(f"{path}: the checkpoint holds no generator")
+    if "content" not in ckpt:
+        raise StylegenError(f"{path}: a checkpoint of the old frame-wise generator (it has no content spec); "
+                            "this version needs a texture-generator checkpoint: train one or use the shipped one")
     # release checkpoints may store float16 weights: compute in float32
     ckpt = dict(ckpt, models={"generator": {k: (v.float() if v.is_floating_point() else v)
                                             for k, v in ckpt["models"]["generator"].items()}})
-    generator = build_model(ckpt, "generator")
+    try:
+        generator = build_model(ckpt, "generator")
+    except KeyError as e:
+        raise StylegenError(f"{path}: cannot rebuild its generator ({e.args[0] if e.args else e})") from None
     spec = RollSpec.from_dict(ckpt["spec"])
+    cspec = ContentSpec.from_dict(ckpt["content"])
     styles = list(ckpt["styles"])
-    if getattr(generator, "n_pitches", spec.n_pitches) != spec.n_pitches or \
-            getattr(generator, "n_styles", len(styles)) != len(styles):
-        raise StylegenError(f"{path}: the generator does not match the checkpoint's roll spec or styles")
-    data = (ckpt.get("recipe") or {}).get("data") or {}
-    window = int(data.get("window_bars", 4)) * 4 * spec.resolution  # the training window, in steps
+    if not hasattr(generator, "sample") or getattr(generator, "n_pitches", None) != spec.n_pitches or \
+            getattr(generator, "n_styles", None) != len(styles) or \
+            getattr(generator, "content_dim", None) != cspec.dim:
+        raise StylegenError(f"{path}: the generator does not match the checkpoint's roll spec, content spec or styles")
     info = {
         "path": str(path),
-        "window": window,
         "step": ckpt.get("step"),
         "metrics": dict(ckpt.get("metrics") or {}),
         "recipe": (ckpt.get("recipe") or {}).get("name", ""),
         "version": ckpt.get("version"),
     }
-    return Model(generator, spec, styles, device=dev, info=info)
+    return Model(generator, spec, cspec, styles, device=dev, info=info)
 
 
-# --------------------------------------------------------------------------- small pieces
+def read_midi(path: str | os.PathLike, resolution: int | None = None) -> Score:
+    """Read a MIDI file for transfer: on its own grid (its ticks per beat: nothing is
+    rounded) when ``resolution`` is None, else on a grid of ``resolution`` steps per beat;
+    the length is the file's last event, so a final rest is kept.  StylegenError (naming
+    the file) when it cannot be used."""
+    from stylegen.data.fastmidi import midi_length_beats
+    from stylegen.data.midi import SkipFile, read_score
 
-
-_MIX_RE = re.compile(r"^\s*([^=:,\s]+)\s*[=:]\s*([0-9.eE+-]+)\s*$")
-
-
-def parse_style(style: StyleArg, styles: list[str]) -> np.ndarray:
-    """A style name, a mixture ``{"classical": 0.7, "folk": 0.3}`` or its string form
-    ``"classical=0.7,folk=0.3"`` -> weights (S,) summing to 1, in checkpoint order."""
-    if style is None or (isinstance(style, str) and not style.strip()):
-        raise StylegenError(f"no style given (known: {', '.join(styles)})")
-    if isinstance(style, str):
-        if "=" in style or ":" in style:
-            mix: dict[str, float] = {}
-            for part in style.split(","):
-                m = _MIX_RE.match(part)
-                if not m:
-                    raise StylegenError(f"cannot read style mixture {style!r} (write it as classical=0.7,folk=0.3)")
-                try:
-                    mix[m.group(1)] = mix.get(m.group(1), 0.0) + float(m.group(2))
-                except ValueError:
-                    raise StylegenError(f"cannot read the weight {m.group(2)!r} in style mixture {style!r}") from None
-            style = mix
-        else:
-            style = {style.strip(): 1.0}
-    w = np.zeros(len(styles), dtype=np.float64)
-    lower = {s.lower(): i for i, s in enumerate(styles)}
-    for name, weight in style.items():
-        i = lower.get(str(name).lower())
-        if i is None:
-            raise StylegenError(f"unknown style {name!r} (known: {', '.join(styles)})")
-        if not np.isfinite(weight) or weight < 0:
-            raise StylegenError(f"style weight for {name!r} must be a non-negative number, got {weight!r}")
-        w[i] += float(weight)
-    if w.sum() <= 0:
-        raise StylegenError("a style mixture needs a positive weight")
-    return w / w.sum()
-
-
-def style_weights(styles: list[str], style: StyleArg, source: StyleArg | None = None,
-                  strength: float = 1.0) -> np.ndarray:
-    """The generator's style input (S,): ``(1 - strength) * source + strength * style``.
-
-    ``strength`` < 1 needs ``source`` (the model cannot know which style a piece is in, and
-    a wrong guess would blend towards the wrong style)."""
+    path = Path(path)
+    if not path.exists():
+        raise StylegenError(f"{path}: no such file")
+    if path.is_dir():
+        raise StylegenError(f"{path}: is a folder, not a MIDI file")
     try:
-        strength = float(strength)
-    except (TypeError, ValueError):
-        raise StylegenError(f"strength must be a number in 0..1, got {strength!r}") from None
-    if not 0.0 <= strength <= 1.0:
-        raise StylegenError(f"strength must be in 0..1, got {strength:g}")
-    target = parse_style(style, styles)
-    if source is None:
-        if strength < 1.0:
-            raise StylegenError(
-                f"strength {strength:g} blends from the piece's own style towards the target: name it with "
-                f"source= / --source (one of: {', '.join(styles)})"
-            )
-        return target
-    return (1.0 - strength) * parse_style(source, styles) + strength * target
-
-
-NOISE_BLOCK = 256  # steps of noise drawn at a time
-
-
-def make_noise(length: int, noise_dim: int, seed: int | None = None, temperature: float = 1.0) -> torch.Tensor:
-    """The generator's noise for a whole piece, (1, T, Z), from a CPU generator seeded with
-    ``seed`` (a fresh random seed when None), times ``temperature``.
-
-    Drawn in fixed blocks, so a longer piece's noise starts with a shorter one's: with the
-    causal generator, the first 8 of 16 generated bars are the 8 bars of the same seed."""
-    try:
-        temperature = float(temperature)
-    except (TypeError, ValueError):
-        raise StylegenError(f"temperature must be a number >= 0, got {temperature!r}") from None
-    if not np.isfinite(temperature) or temperature < 0:
-        raise StylegenError(f"temperature must be >= 0, got {temperature:g}")
-    g = torch.Generator()
-    if seed is None:
-        g.seed()
-    else:
-        g.manual_seed(int(seed))
-    blocks = [torch.randn(NOISE_BLOCK, noise_dim, generator=g) for _ in range(-(-int(length) // NOISE_BLOCK))]
-    noise = torch.cat(blocks)[:length] if blocks else torch.zeros(0, noise_dim)
-    return noise[None] * temperature
-
-
-def check_threshold(threshold: float) -> float:
-    """``threshold`` as a float strictly inside (0, 1), else a StylegenError."""
-    try:
-        t = float(threshold)
-    except (TypeError, ValueError):
-        raise StylegenError(f"threshold must be a number between 0 and 1, got {threshold!r}") from None
-    if not 0.0 < t < 1.0:
-        raise StylegenError(f"threshold must be strictly between 0 and 1, got {threshold!r}")
-    return t
-
-
-def skyline(notes: np.ndarray) -> np.ndarray:
-    """Boolean mask of the top voice of ``notes`` (N, 5): at each onset the highest note
-    (the longest among equals), unless a higher top-voice note is still sounding.
-
-    >>> n = np.array([[0, 4, 60, 80, 0], [0, 4, 67, 80, 0], [4, 2, 64, 80, 0], [5, 1, 62, 80, 0]])
-    >>> skyline(n).tolist()
-    [False, True, True, False]
-    """
-    mask = np.zeros(len(notes), dtype=bool)
-    if len(notes) == 0:
-        return mask
-    # highest pitch first within each onset, then the longest
-    order = np.lexsort((-notes[:, DURATION], -notes[:, PITCH], notes[:, ONSET]))
-    onsets = notes[order, ONSET]
-    first = np.flatnonzero(np.r_[True, onsets[1:] != onsets[:-1]])
-    top_end, top_pitch = -1, -1
-    for i in order[first]:
-        on, dur, pitch = int(notes[i, ONSET]), int(notes[i, DURATION]), int(notes[i, PITCH])
-        if on < top_end and pitch < top_pitch:
-            continue  # under a held top-voice note
-        mask[i] = True
-        top_end, top_pitch = on + dur, pitch
-    return mask
-
-
-def melody_mask(score: Score) -> tuple[np.ndarray, str]:
-    """The melody's notes: the track the file names as the melody (pop909's MELODY, a
-    'Vocal' or 'Lead' track), else the skyline top voice of all notes.  Returns the mask
-    and how it was found ("track NAME" or "skyline")."""
-    mt = score.melody_track
-    if mt is not None:
-        mask = score.notes[:, TRACK] == mt
-        if mask.any():
-            return mask, f"track {score.tracks[mt].name!r}"
-    return skyline(score.notes), "skyline"
-
-
-def clear_melody_lane(notes: np.ndarray, melody: np.ndarray, length: int, clash: int = MELODY_CLASH) -> np.ndarray:
-    """Mask of the ``notes`` to keep: those that never sound together with a melody note
-    within ``clash`` semitones of it (a unison doubles it, a second rubs against it)."""
-    keep = np.ones(len(notes), dtype=bool)
-    if len(notes) == 0 or len(melody) == 0:
-        return keep
-    T = max(int(length), int((notes[:, ONSET] + notes[:, DURATION]).max()),
-            int((melody[:, ONSET] + melody[:, DURATION]).max()))
-    # near[t, p]: a melody note within `clash` semitones of pitch p sounds at step t
-    near = np.zeros((T + 1, 128 + 2 * clash), dtype=np.int32)
-    for on, dur, pitch in melody[:, [ONSET, DURATION, PITCH]].tolist():
-        near[on:on + dur, pitch:pitch + 2 * clash + 1] = 1
-    near = near[:, clash:clash + 128]
-    cum = np.zeros((T + 2, 128), dtype=np.int32)
-    np.cumsum(near, axis=0, out=cum[1:])
-    starts = notes[:, ONSET].astype(np.int64)
-    ends = np.maximum(starts + 1, starts + notes[:, DURATION])
-    p = notes[:, PITCH].astype(np.int64)
-    return cum[ends, p] - cum[starts, p] == 0
-
-
-def _metric_velocities(notes: np.ndarray, resolution: int, beats_per_bar: int) -> np.ndarray:
-    """Velocities for notes with no input to copy from: 72, +10 on a downbeat, +5 on a beat."""
-    notes = notes.copy()
-    on = notes[:, ONSET]
-    bar = resolution * beats_per_bar
-    notes[:, VELOCITY] = 72 + 10 * (on % bar == 0) + 5 * ((on % resolution == 0) & (on % bar != 0))
-    return notes
-
-
-def _bar_length(score: Score) -> int:
-    """Steps per bar of the last (trusted) time signature, 4 beats when none."""
-    sigs = score.trusted_time_signatures()
-    _, num, den = sigs[-1] if sigs else (0, 4, 4)
-    return max(1, round(num * 4 / den * score.resolution))
+        if resolution is None:
+            with open(path, "rb") as f:
+                head = f.read(14)
+            division = int.from_bytes(head[12:14], "big") if len(head) >= 14 and head[:4] == b"MThd" else 0
+            # SMPTE time (top bit) or 0: the reader refuses the file with its own reason
+            resolution = division if 0 < division < 0x8000 else 4
+        score = read_score(path, resolution)
+        try:
+            end = round(midi_length_beats(path) * score.resolution)
+        except Exception:  # the reader accepted the file: its notes' end is the length
+            end = 0
+    except SkipFile as e:
+        raise StylegenError(f"{path}: {e}") from None
+    score.length = max(int(score.length), int(end))
+    return score
 
 
 # --------------------------------------------------------------------------- the model
@@ -316,243 +162,174 @@ class Model:
     """A loaded generator: transfer pieces to a style, or compose in one.
 
     Make one with :func:`load`.  ``styles`` lists the style names, ``spec`` the roll grid,
-    ``info`` the checkpoint's path, step and metrics.
+    ``content_spec`` the content features, ``info`` the checkpoint's path, step and metrics.
+    ``threads``: CPU threads of the step loop (1 is fastest, see benchmarks/README.md);
+    ``batch_size``: pieces per pass when several are transferred at once.
     """
 
-    def __init__(self, generator: torch.nn.Module, spec: RollSpec, styles: list[str],
-                 device: torch.device | str = "cpu", info: dict | None = None, chunk: int = DEFAULT_CHUNK,
-                 threads: int | None = 1):
+    def __init__(self, generator: torch.nn.Module, spec: RollSpec, content_spec: ContentSpec, styles: list[str],
+                 device: torch.device | str = "cpu", info: dict | None = None, threads: int | None = 1,
+                 batch_size: int = BATCH_SIZE):
         self.generator = generator.to(device).eval()
         self.spec = spec
+        self.content_spec = content_spec
         self.styles = list(styles)
         self.device = torch.device(device)
         self.info = dict(info or {})
-        self.chunk = int(chunk)
-        # CPU threads for the forward pass (None: torch's setting).  One piece is a batch of
-        # one: each LSTM step is a few tiny matrix products, and a second thread only adds
-        # synchronisation (measured: 0.14 s with 1 thread, 0.3-1.1 s with 2, for a 291-beat song)
         self.threads = threads
+        self.batch_size = max(1, int(batch_size))
 
     def __repr__(self) -> str:
-        where = self.info.get("path", "?")
-        step = self.info.get("step")
-        return (f"<stylegen Model {where}: styles {', '.join(self.styles)}"
-                f"{f'; step {step}' if step is not None else ''}; {self.device}>")
+        return f"Model(styles={self.styles}, checkpoint={self.info.get('path', '?')!r}, device={self.device})"
 
-    # ------------------------------------------------------------ the forward pass
-
-    @torch.inference_mode()
-    def logits(self, content: torch.Tensor, weights: np.ndarray | torch.Tensor, noise: torch.Tensor,
-               state=None) -> tuple[torch.Tensor, Any]:
-        """Run the generator over a whole roll, carrying the LSTM state between chunks.
-
-        content (C, T, P) in [0, 1], weights (S,), noise (1, T, Z) -> logits (C, T, P) on
-        the CPU, and the final LSTM state (to continue from)."""
+    def _sample(self, prepared: list, style: torch.Tensor, strength: float, temperature: float, seed: int | None,
+                state=None, first=None) -> list[torch.Tensor]:
         G = self.generator
-        C, T, P = content.shape
-        w = torch.as_tensor(np.asarray(weights, dtype=np.float32)).reshape(1, -1).to(self.device)
-        out = torch.empty(C, T, P, dtype=torch.float32)
-        saved = torch.get_num_threads()
-        if self.threads and self.device.type == "cpu" and saved != self.threads:
-            torch.set_num_threads(self.threads)
-        try:
-            for lo in range(0, T, self.chunk):
-                hi = min(T, lo + self.chunk)
-                x = content[:, lo:hi].to(self.device, torch.float32)[None]  # (1, C, t, P)
-                z = noise[:, lo:hi].to(self.device, torch.float32)  # (1, t, Z)
-                y, state = G(x, w, noise=z, state=state)  # (1, C, t, P)
-                out[:, lo:hi] = y[0].float().cpu()
-        finally:
-            if torch.get_num_threads() != saved:
-                torch.set_num_threads(saved)
-        return out, state
-
-    def windowed_logits(self, content: torch.Tensor, weights: np.ndarray | torch.Tensor,
-                        noise: torch.Tensor, window: int | None = None) -> torch.Tensor:
-        """Run the generator as it was trained: windows of the training length from a zero
-        state, with a hop of half a window; each step's logits come from the second half of
-        the window that covers it (the first window also gives its first half), so every
-        step has at least half a window of context and the LSTM never runs longer than in
-        training.  All windows go through one batched forward pass.
-
-        content (C, T, P), weights (S,), noise (1, T, Z) -> logits (C, T, P) on the CPU."""
-        G = self.generator
-        C, T, P = content.shape
-        W = int(window or self.info.get("window") or 64)
-        H = max(1, W // 2)
-        n_blocks = max(1, -(-T // H))
-        starts = [max(0, (k + 1) * H - W) for k in range(n_blocks)]  # run k covers [start, start + W)
-        pad = max(0, starts[-1] + W - T)
-        x = torch.nn.functional.pad(content.float(), (0, 0, 0, pad))  # (C, T + pad, P)
-        z = torch.nn.functional.pad(noise.float(), (0, 0, 0, pad))  # (1, T + pad, Z)
-        xs = torch.stack([x[:, a:a + W] for a in starts])  # (K, C, W, P)
-        zs = torch.cat([z[:, a:a + W] for a in starts])  # (K, W, Z)
-        w = torch.as_tensor(np.asarray(weights, dtype=np.float32)).reshape(1, -1).expand(len(starts), -1)
-        saved = torch.get_num_threads()
-        if self.threads and self.device.type == "cpu" and saved != self.threads:
-            torch.set_num_threads(self.threads)
-        try:
-            y, _ = G(xs.to(self.device), w.to(self.device), noise=zs.to(self.device))  # (K, C, W, P)
-        finally:
-            if torch.get_num_threads() != saved:
-                torch.set_num_threads(saved)
-        y = y.float().cpu()
-        out = torch.empty(C, T + pad, P, dtype=torch.float32)
-        for k, a in enumerate(starts):
-            lo, hi = k * H, (k + 1) * H  # the block this run is responsible for
-            out[:, lo:hi] = y[k, :, lo - a:hi - a]
-        return out[:, :T]
-
-    def _decode(self, logits: torch.Tensor, threshold: float, offset: int = 0) -> np.ndarray:
-        roll = torch.sigmoid(logits) > threshold  # (C, T, P) bool
-        return roll_to_notes(roll, self.spec, offset=offset)
-
-    def _check_grid(self, score: Score) -> None:
-        if score.resolution != self.spec.resolution:
-            raise StylegenError(
-                f"the piece is on a grid of {score.resolution} steps per beat, this model works on "
-                f"{self.spec.resolution}: read it with load_music(path, model.spec.resolution)"
-            )
+        gen = make_generator(seed, self.device)
+        return sample_pieces(G, [p.content for p in prepared], style.expand(len(prepared), *style.shape[1:]),
+                             [p.clamp for p in prepared], strength=strength, temperature=temperature,
+                             generator=gen, device=self.device, threads=self.threads, state=state, first=first)
 
     # ------------------------------------------------------------ transfer
 
-    def transfer_score(
-        self,
-        score: Score,
-        style: StyleArg = "classical",
-        *,
-        source: StyleArg | None = None,
-        strength: float = 1.0,
-        seed: int | None = 0,
-        temperature: float = 1.0,
-        threshold: float = 0.5,
-        keep_melody: bool = False,
-        drop_drums: bool = False,
-        context: str = "carry",
-    ) -> Score:
-        """Re-write a :class:`Score` in ``style``; returns a Score of the same length, tempo
-        map, meter, keys and (unless ``drop_drums``) drums.
+    def transfer_scores(self, scores: list[Score], style: StyleArg = "classical", *,
+                        strength: float = DEFAULT_STRENGTH, seed: int | None = 0, temperature: float = 1.0,
+                        free_melody: bool = False, drop_drums: bool = False) -> list[Score]:
+        """Transfer several pieces in ONE pass of the generator (padded to the longest);
+        options as :meth:`transfer_score`.  A batch shares one random generator, so a piece
+        transferred in a batch differs from the same piece transferred alone (each is
+        reproducible for the same batch and seed)."""
+        if not scores:
+            return []
+        weights = parse_style(style, self.styles)
+        strength, temperature = check_strength(strength), check_temperature(temperature)
+        with torch.inference_mode():
+            prepared = [prepare(s, self.spec, self.content_spec, keep_melody=not free_melody) for s in scores]
+        rolls = self._sample(prepared, style_input(weights), strength, temperature, seed)
+        return [finish(p, r, self.spec, drop_drums=drop_drums) for p, r in zip(prepared, rolls)]
 
-        ``style`` is a style name or a mixture ``{"classical": 0.7, "folk": 0.3}``;
-        ``strength`` (0..1) blends from ``source`` (the piece's own style) to ``style``;
-        ``seed`` fixes the noise (None: fresh randomness); ``temperature`` scales it;
-        ``threshold`` decodes probabilities to notes; ``keep_melody`` keeps the melody note
-        for note on its own track.  ``context``: "carry" (default) runs the generator once over
-        the whole piece carrying the LSTM state (streamable, seam-free); "window" runs it on
-        overlapping windows of its training length (:meth:`windowed_logits`).  On the release
-        checkpoint both score the same (docs/transfer.md).
+    def transfer_score(self, score: Score, style: StyleArg = "classical", *, strength: float = DEFAULT_STRENGTH,
+                       seed: int | None = 0, temperature: float = 1.0, free_melody: bool = False,
+                       drop_drums: bool = False) -> Score:
+        """Re-write a :class:`Score` (on any grid) in ``style``; returns a Score on the same
+        grid with the same length, tempo map, meter, keys and (unless ``drop_drums``) drums.
+
+        ``style``: a style name or a mixture ``{"classical": 0.7, "folk": 0.3}``;
+        ``strength``: the guidance scale (0 = no style, 1 = as trained, > 1 stronger);
+        ``seed``: the random draws (None: fresh ones); ``temperature``: 1 as trained, lower
+        is safer, 0 the most likely choice at every step; ``free_melody``: let the generator
+        write the melody too (default: the melody is kept note for note on its own track).
 
         Example::
 
             >>> from stylegen import load
-            >>> from stylegen.data.midi import read_score
-            >>> model = load()                                                    # doctest: +SKIP
-            >>> score = read_score("song.mid", model.spec.resolution)             # doctest: +SKIP
-            >>> out = model.transfer_score(score, "classical", keep_melody=True)  # doctest: +SKIP
-            >>> out.n_beats == score.n_beats                                      # doctest: +SKIP
+            >>> from stylegen.transfer import read_midi
+            >>> model = load()                                             # doctest: +SKIP
+            >>> score = read_midi("song.mid")                              # doctest: +SKIP
+            >>> out = model.transfer_score(score, "classical", seed=1)     # doctest: +SKIP
+            >>> out.n_beats == score.n_beats                               # doctest: +SKIP
             True
         """
-        self._check_grid(score)
-        weights = style_weights(self.styles, style, source, strength)
-        threshold = check_threshold(threshold)
-        notes, spec, T = score.notes, self.spec, int(score.length)
-        mel, how = melody_mask(score) if keep_melody else (np.zeros(len(notes), dtype=bool), "")
-        inside = in_range(notes, spec)
-        content = torch.from_numpy(notes_to_roll(notes[inside], spec, 0, T))  # (C, T, P) bool, melody included
-        noise = make_noise(T, self.generator.noise_dim, seed, temperature)
-        if context == "window":
-            logits = self.windowed_logits(content, weights, noise)
-        elif context == "carry":
-            logits, _ = self.logits(content, weights, noise)
-        else:
-            raise StylegenError(f"context must be 'window' or 'carry', got {context!r}")
-        out = self._decode(logits, threshold)
-        # velocities: copied where a note survives, else from the nearest earlier onset of the
-        # accompaniment (the melody is usually louder than what is written under it)
-        template = notes[inside & ~mel] if (inside & ~mel).any() else notes[inside]
-        out = transfer_velocities(out, template)
-        melody = notes[mel]
-        if keep_melody:
-            out = out[clear_melody_lane(out, melody, T)]
-        passthrough = notes[~inside & ~mel]  # outside the model's pitch range: kept as they are
-        parts, tracks = [], []
-        if keep_melody and len(melody):
-            info = score.tracks[score.melody_track] if how.startswith("track") else TrackInfo("Melody", 0)
-            tracks.append(TrackInfo(name=info.name or "Melody", program=info.program, is_melody=True))
-            m = melody.copy()
-            m[:, TRACK] = 0
-            parts.append(m)
-        piano_index = len(tracks)
-        tracks.append(replace(PIANO))
-        for part in (out, passthrough):
-            part = part.copy()
-            part[:, TRACK] = piano_index
-            parts.append(part)
-        result = score.with_notes(np.concatenate(parts) if parts else np.zeros((0, 5), np.int32), tracks=tracks)
-        result.length = T
-        if drop_drums:
-            result.drums = np.zeros((0, 5), np.int32)
-            result.drum_tracks = []
-        return result
+        return self.transfer_scores([score], style, strength=strength, seed=seed, temperature=temperature,
+                                    free_melody=free_melody, drop_drums=drop_drums)[0]
 
     def transfer(self, music_or_path, style: StyleArg = "classical", **options):
         """Re-write a piece (a ``muspy.Music`` or a MIDI path) in ``style``; returns a
-        ``muspy.Music``.  Options as :meth:`transfer_score` (``source``, ``strength``,
-        ``seed``, ``temperature``, ``threshold``, ``keep_melody``, ``drop_drums``).
-        A ``muspy.Music`` ends at its last event: to keep a final rest in a file, use
-        :meth:`transfer_file`.
+        ``muspy.Music``.  Options as :meth:`transfer_score`.  A ``muspy.Music`` ends at its
+        last event: to keep a final rest in a file, use :meth:`transfer_file`.
 
         Example::
 
             >>> from stylegen import load
-            >>> model = load()                                                          # doctest: +SKIP
-            >>> music = model.transfer("song.mid", style="classical", seed=1)           # doctest: +SKIP
-            >>> music.write("song.classical.mid")                                       # doctest: +SKIP
-            >>> half = model.transfer("song.mid", "classical", source="pop", strength=0.5)  # doctest: +SKIP
+            >>> model = load()                                                         # doctest: +SKIP
+            >>> music = model.transfer("song.mid", style="classical", seed=1)          # doctest: +SKIP
+            >>> music.write("song.classical.mid")                                      # doctest: +SKIP
+            >>> bold = model.transfer("song.mid", "classical", strength=2.0)           # doctest: +SKIP
         """
-        from stylegen.data.midi import load_music, score_to_music
+        from stylegen.data.midi import music_to_score, score_to_music
 
-        score = load_music(music_or_path, self.spec.resolution)
+        if isinstance(music_or_path, (str, os.PathLike)):
+            score = read_midi(music_or_path)
+        else:
+            score = music_to_score(music_or_path, int(getattr(music_or_path, "resolution", self.spec.resolution)))
+            if len(score.notes) == 0:
+                raise StylegenError("the piece has no (non-drum) notes")
         out = self.transfer_score(score, style, **options)
         return score_to_music(out, include_drums=not options.get("drop_drums", False))
 
     def transfer_file(self, src: str | os.PathLike, dst: str | os.PathLike, style: StyleArg = "classical",
                       **options) -> Score:
-        """Read MIDI file ``src``, transfer it and write ``dst`` (atomically, ending at the
-        input's length); returns the output Score.  Reads and writes without muspy (fast).
+        """Read MIDI file ``src``, transfer it and write ``dst`` atomically, at ``src``'s
+        ticks per beat and length; returns the output Score.  Options as
+        :meth:`transfer_score`.
 
         Example::
 
             >>> load().transfer_file("song.mid", "song.classical.mid", "classical")  # doctest: +SKIP
         """
-        score = read_midi(src, self.spec.resolution)
-        out = self.transfer_score(score, style, **options)
-        from stylegen.data.fastmidi import write_score_fast
-
-        write_score_fast(out, dst, include_drums=not options.get("drop_drums", False))
+        out = self.transfer_score(read_midi(src), style, **options)
+        write_midi(out, dst, include_drums=not options.get("drop_drums", False))
         return out
+
+    def transfer_files(self, pairs: Iterable[tuple[Path, Path]], style: StyleArg = "classical", *,
+                       batch_size: int | None = None, **options) -> Iterator[tuple[Path, Path, Score | StylegenError]]:
+        """Transfer many files, ``batch_size`` pieces per pass of the generator (pieces of
+        similar length together), writing each output atomically.  Yields ``(src, dst,
+        result)`` as each is written, ``result`` the output Score or the StylegenError that
+        stopped that file (one bad file never stops the others).  Options as
+        :meth:`transfer_score`; each batch is seeded with ``seed``."""
+        pairs = list(pairs)
+        B = max(1, int(batch_size or self.batch_size))
+        parse_style(style, self.styles)
+        check_strength(options.get("strength", DEFAULT_STRENGTH))
+        check_temperature(options.get("temperature", 1.0))
+        read: list[tuple[Path, Path, Score]] = []
+        for src, dst in pairs:
+            try:
+                read.append((src, dst, read_midi(src)))
+            except StylegenError as e:
+                yield src, dst, e
+            except Exception as e:  # one odd file must not stop a folder of hundreds
+                yield src, dst, StylegenError(f"{src}: {type(e).__name__}: {e}")
+        # pieces of similar length share a batch, so little is padded
+        read.sort(key=lambda r: r[2].length / r[2].resolution)
+        for lo in range(0, len(read), B):
+            batch = read[lo:lo + B]
+            try:
+                outs = self.transfer_scores([s for _, _, s in batch], style, **options)
+            except Exception:  # one piece failed the batch: each alone, so only that one fails
+                outs = []
+                for src, _, score in batch:
+                    try:
+                        outs.append(self.transfer_score(score, style, **options))
+                    except Exception as e:
+                        outs.append(e if isinstance(e, StylegenError) else
+                                    StylegenError(f"{src}: {type(e).__name__}: {e}"))
+            for (src, dst, _), out in zip(batch, outs):
+                if isinstance(out, StylegenError):
+                    yield src, dst, out
+                    continue
+                try:
+                    write_midi(out, dst, include_drums=not options.get("drop_drums", False))
+                except OSError as e:
+                    yield src, dst, StylegenError(f"{dst}: cannot write ({e.strerror or e})")
+                    continue
+                yield src, dst, out
 
     # ------------------------------------------------------------ composition
 
-    def generate_score(
-        self,
-        style: StyleArg = "classical",
-        bars: int = 32,
-        *,
-        seed: int | None = None,
-        primer: Score | None = None,
-        temperature: float = 1.0,
-        threshold: float = 0.5,
-        tempo: float | None = None,
-        beats_per_bar: int = 4,
-    ) -> Score:
-        """Compose ``bars`` bars in ``style`` from noise alone, or continue ``primer``.
+    def generate_score(self, style: StyleArg = "classical", bars: int = 32, *, seed: int | None = None,
+                       primer: Score | None = None, strength: float = DEFAULT_STRENGTH, temperature: float = 1.0,
+                       tempo: float | None = None, beats_per_bar: int = 4) -> Score:
+        """Compose ``bars`` bars in ``style``, melody and accompaniment, from nothing, or
+        continue ``primer``.
 
         Without a primer the piece is in ``beats_per_bar``/4 at ``tempo`` (120 qpm when
-        None).  With a primer, the generator first reads the primer (carrying its LSTM
-        state), then composes ``bars`` new bars from the primer's next bar line on; the
-        result is the primer, unchanged, followed by the new bars on a piano track, with the
-        primer's tempo map, meter and keys.
+        None), on one piano track.  With a primer, the generator first hears the primer
+        (one teacher-forced pass sets its state), then writes ``bars`` new bars from the
+        primer's next bar line on; the result is the primer, unchanged, followed by the new
+        bars on a piano track, with the primer's tempo map, meter and keys.  ``strength`` and
+        ``temperature`` as in :meth:`transfer_score`; same seed, same piece.
 
         Example::
 
@@ -561,57 +338,63 @@ class Model:
             >>> score.n_beats                                                # doctest: +SKIP
             32.0
         """
-        try:
-            bars = int(bars)
-        except (TypeError, ValueError):
-            raise StylegenError(f"bars must be a whole number, got {bars!r}") from None
-        if bars < 1:
-            raise StylegenError(f"bars must be at least 1, got {bars}")
-        weights = style_weights(self.styles, style)
-        threshold = check_threshold(threshold)
-        spec, res = self.spec, self.spec.resolution
+        bars = check_bars(bars)
+        weights = parse_style(style, self.styles)
+        strength, temperature = check_strength(strength), check_temperature(temperature)
+        spec, cspec, res = self.spec, self.content_spec, self.spec.resolution
+        s_in = style_input(weights)
         if primer is None:
-            if beats_per_bar < 1:
+            if int(beats_per_bar) < 1:
                 raise StylegenError(f"beats per bar must be at least 1, got {beats_per_bar}")
             qpm = 120.0 if tempo is None else float(tempo)
             if not (np.isfinite(qpm) and 1.0 <= qpm <= 1000.0):
                 raise StylegenError(f"tempo must be between 1 and 1000 quarter notes per minute, got {tempo!r}")
-            bar = beats_per_bar * res
+            bar = int(beats_per_bar) * res
             T = bars * bar
-            noise = make_noise(T, self.generator.noise_dim, seed, temperature)
-            content = torch.zeros(spec.n_channels, T, spec.n_pitches)
-            logits, _ = self.logits(content, weights, noise)
-            notes = _metric_velocities(self._decode(logits, threshold), res, beats_per_bar)
-            return Score(resolution=res, notes=sort_notes(notes), tracks=[replace(PIANO)], length=T,
-                         tempos=[(0, qpm)], time_signatures=[(0, beats_per_bar, 4)], title="")
+            pos = torch.from_numpy(bar_positions(T, regular_bars(T, bar)))
+            piece = _Composed(empty_content(pos, cspec))
+            roll = self._sample([piece], s_in, strength, temperature, seed)[0]
+            notes = metric_velocities(roll_to_notes(roll.numpy() > 0.5, spec), res, bar)
+            return Score(resolution=res, notes=notes, tracks=[replace(PIANO)], length=T, tempos=[(0, qpm)],
+                         time_signatures=[(0, int(beats_per_bar), 4)], title="")
 
-        self._check_grid(primer)
-        bar = _bar_length(primer)
-        starts = primer.bar_starts()
-        start = int(starts[-1]) if len(starts) else 0
-        while start < primer.length:
+        grid = to_grid(primer, res)
+        bar = bar_steps(grid)
+        lines = bar_lines(grid)
+        start = int(lines[-1]) if len(lines) else 0
+        while start < grid.length:
             start += bar  # the first bar line at or after the primer's end
-        T = start + bars * bar
-        inside = in_range(primer.notes, spec)
-        content = torch.zeros(spec.n_channels, T, spec.n_pitches)
-        content[:, :primer.length] = torch.from_numpy(notes_to_roll(primer.notes[inside], spec, 0, primer.length))
-        noise = make_noise(T, self.generator.noise_dim, seed, temperature)
-        # the primer sets the LSTM state; its own re-write is discarded
-        logits, _ = self.logits(content, weights, noise)
-        new = self._decode(logits[:, start:], threshold, offset=start)
-        tail = primer.notes[primer.notes[:, ONSET] >= max(0, start - bar)]
-        vel = int(np.median(tail[:, VELOCITY])) if len(tail) else 80
-        new[:, VELOCITY] = vel
+        T = bars * bar
+        inside = in_range(grid.notes, spec)
+        heard = torch.from_numpy(notes_to_roll(grid.notes[inside], spec, 0, start)).float()  # (2, start, P)
+        all_lines = np.concatenate([lines[lines < start], regular_bars(T, bar) + start])
+        pos = torch.from_numpy(bar_positions(start + T, all_lines))
+        state, first = None, None
+        if start > 0:
+            with torch.inference_mode():
+                content = content_features(heard, pos[:start], spec, cspec)  # (start, D)
+            state = prime(self.generator, heard, content, s_in, self.device, self.threads)
+            first = heard[None, :, start - 1]  # (1, 2, P): the frame before the first new step
+        piece = _Composed(empty_content(pos[start:], cspec))
+        roll = self._sample([piece], s_in, strength, temperature, seed, state=state, first=first)[0]
+        new = roll_to_notes(roll.numpy() > 0.5, spec, offset=start)
+        tail = grid.notes[grid.notes[:, ONSET] >= max(0, start - bar)]
+        new[:, VELOCITY] = int(np.median(tail[:, VELOCITY])) if len(tail) else 80
+        f = primer.resolution / res
+        if f != 1 and len(new):
+            on = scale_steps(new[:, ONSET], f)
+            new[:, 1] = np.maximum(1, scale_steps(new[:, ONSET].astype(np.int64) + new[:, 1], f) - on)
+            new[:, ONSET] = on
         new[:, TRACK] = len(primer.tracks)
         out = primer.with_notes(np.concatenate([primer.notes, new]), tracks=[*primer.tracks, replace(PIANO)])
-        out.length = T
+        out.length = int(scale_steps(start + T, f))
         return out
 
-    def generate(self, style: StyleArg = "classical", bars: int = 32, seed: int | None = None,
-                 primer=None, **options):
+    def generate(self, style: StyleArg = "classical", bars: int = 32, seed: int | None = None, primer=None,
+                 **options):
         """Compose ``bars`` bars in ``style`` (continuing ``primer``, a path or a
         ``muspy.Music``, when given); returns a ``muspy.Music``.  Same seed, same piece.
-        Options as :meth:`generate_score` (``temperature``, ``threshold``, ``tempo``,
+        Options as :meth:`generate_score` (``strength``, ``temperature``, ``tempo``,
         ``beats_per_bar``).
 
         Example::
@@ -620,28 +403,30 @@ class Model:
             >>> music = load().generate(style="classical", bars=32, seed=7)   # doctest: +SKIP
             >>> music.write("new.mid")                                        # doctest: +SKIP
         """
-        from stylegen.data.midi import load_music, score_to_music
+        from stylegen.data.midi import music_to_score, score_to_music
 
-        p = load_music(primer, self.spec.resolution) if primer is not None else None
+        p = None
+        if primer is not None:
+            p = read_midi(primer) if isinstance(primer, (str, os.PathLike)) else \
+                music_to_score(primer, int(getattr(primer, "resolution", self.spec.resolution)))
         return score_to_music(self.generate_score(style, bars, seed=seed, primer=p, **options))
 
 
-def read_midi(path: str | os.PathLike, resolution: int) -> Score:
-    """Read a MIDI file for transfer (the fast mido reader; StylegenError when unusable)."""
-    from stylegen.data.fastmidi import read_score_fast
-    from stylegen.data.midi import SkipFile
+class _Composed:
+    """A piece composed from nothing, as :func:`sample_pieces` sees it: content, no clamp."""
 
-    path = Path(path)
-    if not path.exists():
-        raise StylegenError(f"{path}: no such file")
-    if path.is_dir():
-        raise StylegenError(f"{path}: is a folder, not a MIDI file")
-    try:
-        return read_score_fast(path, resolution)
-    except SkipFile as e:
-        raise StylegenError(f"{path}: {e}") from None
+    def __init__(self, content: torch.Tensor):
+        self.content, self.clamp = content, None
 
 
-__all__ = ["Model", "load", "default_checkpoint", "parse_style", "style_weights", "make_noise", "check_threshold",
-           "skyline",
-           "melody_mask", "clear_melody_lane", "read_midi", "pick_device"]
+def write_midi(score: Score, path: str | os.PathLike, include_drums: bool = True) -> Path:
+    """Write ``score`` atomically as a MIDI file at its own grid's ticks per beat, ending
+    at its length."""
+    from stylegen.data.fastmidi import write_score_fast
+
+    tpb = score.resolution if score.resolution >= 96 else None  # a coarse grid: 480 ticks per beat
+    return write_score_fast(score, path, include_drums=include_drums, ticks_per_beat=tpb)
+
+
+__all__ = ["Model", "load", "default_checkpoint", "read_midi", "write_midi", "parse_style", "Prepared",
+           "DEFAULT_STRENGTH", "TrackInfo"]

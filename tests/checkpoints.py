@@ -2,11 +2,12 @@
 
     write_tiny_checkpoint(path, lively=True) -> Path
 
-The layout is the one training writes (kind "gan", recipe, spec, styles, models,
-model_config, step, metrics), with a small randomly initialised LSTMGenerator: no
-training is needed to test the plumbing.  ``lively=True`` strengthens the generator's head so
-that its output depends on the style and the noise (a freshly initialised generator
-copies its input almost exactly).
+The layout is the one the trainer writes (``training/loop.py``: kind "gan", recipe, spec,
+content, styles, models {generator, discriminator}, model_config built by the trainer's own
+``model_configs``, step, metrics), with a small randomly initialised TextureLSTM: no
+training is needed to test the plumbing.  ``lively=True`` makes the style matter (random
+FiLM, per-style output bias and a stronger head; a fresh TextureLSTM starts with the style
+switched off), so guidance and style change the output.
 """
 
 from __future__ import annotations
@@ -18,42 +19,49 @@ import torch
 from stylegen.checkpoint import save_checkpoint
 from stylegen.config import recipe_from_dict
 from stylegen.data.roll import RollSpec
-from stylegen.models.generator import LSTMGenerator
+from stylegen.models.registry import build_from_config
+from stylegen.training.loop import KIND, content_spec, model_configs
 
 STYLES = ("pop", "classical")
 SPEC = RollSpec(resolution=4, lowest_pitch=36, n_pitches=48)  # pitches 36..83
-GENERATOR = dict(hidden_size=16, num_layers=1, style_dim=4, noise_dim=4, content_dim=16, dropout=0.0)
+GENERATOR = dict(name="texture", hidden_size=16, num_layers=1, style_dim=4, frame_dim=16, mixture=2, dropout=0.0)
+DISCRIMINATOR = dict(channels=4)
 
 
-def tiny_generator(lively: bool = True, seed: int = 0) -> LSTMGenerator:
-    torch.manual_seed(seed)
-    g = LSTMGenerator(n_pitches=SPEC.n_pitches, n_styles=len(STYLES), n_channels=SPEC.n_channels, **GENERATOR)
-    if lively:
-        with torch.no_grad():
-            # most input notes survive, some are added or dropped, and the noise and the
-            # style change the output (8 bars of melody and chords: ~80 notes out of 56)
-            torch.nn.init.normal_(g.head.weight, std=0.5)
-            torch.nn.init.normal_(g.film.weight, std=1.0)
-            g.head.bias.fill_(-3.5)
-    return g.eval()
-
-
-def write_tiny_checkpoint(path: str | Path, lively: bool = True, seed: int = 0) -> Path:
-    recipe = recipe_from_dict({
+def tiny_recipe():
+    return recipe_from_dict({
         "name": "tiny-transfer",
         "styles": {s: {"sources": [{"path": s}]} for s in STYLES},
         "roll": {"resolution": SPEC.resolution, "lowest_pitch": SPEC.lowest_pitch, "n_pitches": SPEC.n_pitches},
-        "model": {"generator": dict(GENERATOR)},
+        "model": {"generator": dict(GENERATOR), "discriminator": dict(DISCRIMINATOR)},
     })
-    g = tiny_generator(lively, seed)
+
+
+def tiny_models(lively: bool = True, seed: int = 0):
+    recipe = tiny_recipe()
+    configs = model_configs(recipe, SPEC, len(STYLES))
+    torch.manual_seed(seed)
+    g = build_from_config(configs["generator"], "generator")
+    d = build_from_config(configs["discriminator"], "discriminator")
+    if lively:
+        with torch.no_grad():
+            for film in g.films:
+                torch.nn.init.normal_(film.weight, std=1.0)
+            torch.nn.init.normal_(g.style_bias.weight, std=1.0)
+            torch.nn.init.normal_(g.head.weight, std=0.3)
+    return recipe, configs, g.eval(), d
+
+
+def write_tiny_checkpoint(path: str | Path, lively: bool = True, seed: int = 0) -> Path:
+    recipe, configs, g, d = tiny_models(lively, seed)
     return save_checkpoint(path, {
-        "kind": "gan",
+        "kind": KIND,
         "recipe": recipe.to_dict(),
         "spec": SPEC.to_dict(),
+        "content": content_spec(recipe).to_dict(),
         "styles": list(STYLES),
-        "models": {"generator": g.state_dict()},
-        "model_config": {"generator": {"name": "lstm", "n_pitches": SPEC.n_pitches, "n_styles": len(STYLES),
-                                       "n_channels": SPEC.n_channels, **GENERATOR}},
+        "models": {"generator": g.state_dict(), "discriminator": d.state_dict()},
+        "model_config": configs,
         "step": 0,
         "metrics": {},
     })

@@ -1,11 +1,12 @@
-"""``stylegen generate --style STYLE``: compose in a style, or continue a primer.
+"""``stylegen generate --style STYLE``: compose melody and accompaniment in a style, or continue a primer.
 
     stylegen generate --style classical --bars 32 --seed 7 -o new.mid
     stylegen generate --style pop --primer intro.mid --bars 16     # continue a primer in a style
 
 A thin layer over :meth:`stylegen.transfer.Model.generate_score`; docs/transfer.md explains
 each option.  Without ``--seed`` a random seed is drawn and printed, so a piece you like
-can be made again.
+can be made again.  A piece without a single note is never written: the command says so
+(a model problem, to report) and exits with status 2.
 """
 
 from __future__ import annotations
@@ -15,25 +16,30 @@ import secrets
 from pathlib import Path
 
 from stylegen.commands.transfer import (
-    add_model_arguments, audio_writer, check_style, load_model, refuse_existing, style_slug, wav_path, write_wav,
+    add_model_arguments, audio_writer, check_options, load_model, refuse_existing, refuse_removed, style_slug,
+    wav_path, write_wav,
 )
 from stylegen.errors import StylegenError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_model_arguments(p)
-    p.add_argument("--bars", type=int, default=32, metavar="N", help="bars to compose (after the primer, with --primer); default 32")
-    p.add_argument("--seed", type=int, default=None, metavar="N", help="noise seed: same seed, same piece (default: random, printed)")
+    p.add_argument("--bars", type=int, default=32, metavar="N",
+                   help="bars to compose (after the primer, with --primer); default 32")
+    p.add_argument("--seed", type=int, default=None, metavar="N",
+                   help="random seed: same seed, same piece (default: random, printed)")
     p.add_argument("--primer", default=None, metavar="MIDI",
                    help="continue this piece: it is kept unchanged and the new bars follow it")
-    p.add_argument("--tempo", type=float, default=None, metavar="QPM", help="quarter notes per minute without a primer (default 120)")
+    p.add_argument("--tempo", type=float, default=None, metavar="QPM",
+                   help="quarter notes per minute without a primer (default 120)")
     p.add_argument("--beats-per-bar", type=int, default=4, metavar="N", help="beats per bar without a primer (default 4)")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
 
 
 def run(args: argparse.Namespace) -> int:
-    from stylegen.transfer import check_threshold, make_noise, read_midi
+    from stylegen.transfer import read_midi, write_midi
 
+    refuse_removed(args)
     writer = audio_writer() if args.wav else None
     primer_path = Path(args.primer) if args.primer else None
     if primer_path is not None and not primer_path.is_file():
@@ -41,9 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if args.bars < 1:
         raise StylegenError(f"--bars must be at least 1, got {args.bars}")
     model = load_model(args)
-    check_style(model, args.style)
-    check_threshold(args.threshold)
-    make_noise(0, 1, 0, args.temperature)
+    check_options(model, args)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     slug = style_slug(args.style)
     if primer_path is not None:
@@ -62,16 +66,18 @@ def run(args: argparse.Namespace) -> int:
         raise StylegenError(f"{out}: the output would replace the primer; choose another -o")
     refuse_existing([out] + ([wav_path(out)] if writer else []), args.force)
 
-    primer = read_midi(primer_path, model.spec.resolution) if primer_path is not None else None
-    score = model.generate_score(args.style, args.bars, seed=seed, primer=primer, temperature=args.temperature,
-                                 threshold=args.threshold, tempo=args.tempo, beats_per_bar=args.beats_per_bar)
-    from stylegen.data.fastmidi import write_score_fast
-
-    write_score_fast(score, out)
+    primer = read_midi(primer_path) if primer_path is not None else None
+    score = model.generate_score(args.style, args.bars, seed=seed, primer=primer, strength=args.strength,
+                                 temperature=args.temperature, tempo=args.tempo, beats_per_bar=args.beats_per_bar)
+    n_new = len(score.notes) - (len(primer.notes) if primer is not None else 0)
+    if n_new == 0:
+        raise StylegenError(
+            f"the model wrote no notes ({args.bars} bars of {args.style}, seed {seed}, checkpoint "
+            f"{model.info.get('path')}): nothing written; this is a problem of the model, please report it")
+    write_midi(score, out)
     if writer:
         write_wav(writer, score, wav_path(out))
     if not args.quiet:
-        n_new = len(score.notes) - (len(primer.notes) if primer is not None else 0)
         extra = f" and {wav_path(out)}" if writer else ""
         print(f"wrote {out}{extra}: {args.bars} bars of {args.style}, {n_new} new notes "
               f"(seed {seed}{'' if args.seed is not None else '; pass --seed ' + str(seed) + ' to repeat'})")

@@ -2,11 +2,15 @@
 
     stylegen transfer song.mid --style classical                  # writes song.classical.mid beside it
     stylegen transfer song.mid --style classical -o out.mid --wav # MIDI and audio
-    stylegen transfer songs/ --style classical -o out/            # a whole folder (same names under out/)
+    stylegen transfer songs/ --style classical                    # songs/**/NAME.classical.mid beside each
+    stylegen transfer songs/ --style classical -o out/            # out/**/NAME.classical.mid
 
-A thin layer over :meth:`stylegen.transfer.Model.transfer_file`; docs/transfer.md explains
-each option.  Nothing is overwritten without ``--force``; files are written atomically.
-Start-up stays light: torch is imported when the model loads, muspy never.
+A thin layer over :meth:`stylegen.transfer.Model.transfer_file` and ``transfer_files``;
+docs/transfer.md explains each option.  Outputs are always named ``NAME.<style>.mid``, and
+a folder's earlier outputs (``NAME.<style>.mid`` of any of the model's styles, generate's
+``NAME.<style>-continued.mid``) are never inputs.  Nothing is overwritten without
+``--force``; files are written atomically.  Start-up stays light: torch is imported when
+the model loads, muspy never.
 """
 
 from __future__ import annotations
@@ -19,7 +23,12 @@ from pathlib import Path
 
 from stylegen.errors import StylegenError
 
-MIDI_SUFFIXES = (".mid", ".midi")
+REMOVED = {  # options of the old frame-wise generator, refused with the reason
+    "threshold": "--threshold was removed: the generator now writes whole notes itself (there is no probability "
+                 "to cut); use --temperature for safer or freer choices (docs/transfer.md)",
+    "source": "--source was removed: --strength is now the guidance scale (0 = no style, 1 = as trained, > 1 "
+              "stronger) and needs no source style (docs/transfer.md)",
+}
 
 
 # --------------------------------------------------------------------------- shared with generate
@@ -27,20 +36,31 @@ MIDI_SUFFIXES = (".mid", ".midi")
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """Options every model command shares."""
+    from stylegen.inference.options import DEFAULT_STRENGTH
+
     p.add_argument("--style", default=None,
                    help="target style, e.g. classical (the error lists the checkpoint's styles); "
                         "a mixture: classical=0.7,folk=0.3")
     p.add_argument("-o", "--output", default=None, metavar="PATH", help="output file (or folder)")
     p.add_argument("--checkpoint", default=None, metavar="PATH",
                    help="generator checkpoint (default: the shipped checkpoints/pop2classical.pt)")
+    p.add_argument("--strength", type=float, default=DEFAULT_STRENGTH, metavar="G",
+                   help=f"guidance scale towards the style: 0 = no style, 1 = as trained, >1 stronger "
+                        f"(default {DEFAULT_STRENGTH:g})")
     p.add_argument("--temperature", type=float, default=1.0, metavar="T",
-                   help="scale of the generator's noise: 1 = as trained (default), 0 = none, >1 freer")
-    p.add_argument("--threshold", type=float, default=0.5, metavar="P",
-                   help="a note sounds where its probability exceeds this (default 0.5, as in training); "
-                        "lower: more notes")
+                   help="sampling temperature: 1 = as trained (default), lower = safer choices, 0 = the most "
+                        "likely at every step")
     p.add_argument("--device", default="cpu", metavar="D", help="cpu (default), cuda, cuda:N, mps or auto")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument("--wav", action="store_true", help="also write audio (.wav beside each MIDI file)")
+    for name in REMOVED:
+        p.add_argument(f"--{name}", default=None, help=argparse.SUPPRESS)
+
+
+def refuse_removed(args: argparse.Namespace) -> None:
+    for name, why in REMOVED.items():
+        if getattr(args, name, None) is not None:
+            raise StylegenError(why)
 
 
 def style_slug(style: str) -> str:
@@ -50,18 +70,30 @@ def style_slug(style: str) -> str:
     return slug or "styled"
 
 
+def own_output_pattern(styles: list[str]) -> re.Pattern:
+    """File names stylegen writes for these styles: ``NAME.<style>.mid``, a mixture's
+    ``NAME.a0.7-b0.3.mid`` and generate's ``NAME.<style>-continued.mid``."""
+    names = "|".join(sorted((re.escape(style_slug(s)) for s in styles), key=len, reverse=True))
+    part = rf"(?:{names})(?:[0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)?"
+    return re.compile(rf"^.+\.{part}(?:-{part})*(?:-continued)?\.midi?$", re.IGNORECASE)
+
+
 def load_model(args: argparse.Namespace):
     from stylegen.transfer import load
 
     return load(args.checkpoint, device=args.device)
 
 
-def check_style(model, style: str | None) -> None:
-    from stylegen.transfer import parse_style
+def check_options(model, args: argparse.Namespace) -> None:
+    """Every model option checked once, before any file is read or written."""
+    from stylegen.inference.options import check_strength, check_temperature, parse_style
 
-    if not style:
+    refuse_removed(args)
+    if not args.style:
         raise StylegenError(f"no --style given (known: {', '.join(model.styles)})")
-    parse_style(style, model.styles)
+    parse_style(args.style, model.styles)
+    check_strength(args.strength)
+    check_temperature(args.temperature)
 
 
 def wav_path(midi_path: Path) -> Path:
@@ -95,8 +127,9 @@ def refuse_existing(paths: list[Path], force: bool) -> None:
 
 
 def midi_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in MIDI_SUFFIXES
-                  and not p.name.startswith("."))
+    from stylegen.data.midi import list_midi_files
+
+    return list_midi_files(folder)
 
 
 # --------------------------------------------------------------------------- transfer
@@ -105,43 +138,42 @@ def midi_files(folder: Path) -> list[Path]:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="a MIDI file, or a folder (searched recursively for .mid/.midi)")
     add_model_arguments(p)
-    p.add_argument("--source", default=None, metavar="STYLE",
-                   help="the input's own style; needed for --strength below 1")
-    p.add_argument("--strength", type=float, default=1.0, metavar="S",
-                   help="0..1: blend from --source (0) to --style (1, default)")
-    p.add_argument("--seed", type=int, default=0, metavar="N", help="noise seed (default 0): same seed, same output")
-    p.add_argument("--keep-melody", action="store_true",
-                   help="keep the melody note for note on its own track (the track named as melody, "
-                        "else the top voice) and re-write the rest")
+    p.add_argument("--seed", type=int, default=0, metavar="N",
+                   help="random seed (default 0): same seed, same output")
+    melody = p.add_mutually_exclusive_group()
+    melody.add_argument("--free-melody", action="store_true",
+                        help="let the model re-write the melody too (default: the melody, the track named as "
+                             "such or else the top voice, is kept note for note)")
+    melody.add_argument("--keep-melody", action="store_true",
+                        help="keep the melody note for note (the default; kept for old scripts)")
     p.add_argument("--drop-drums", action="store_true", help="leave drum tracks out (default: kept unchanged)")
+    p.add_argument("--batch-size", type=int, default=None, metavar="N",
+                   help="a folder's pieces per pass of the model (default 16)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
 def _options(args: argparse.Namespace) -> dict:
-    return dict(source=args.source, strength=args.strength, seed=args.seed, temperature=args.temperature,
-                threshold=args.threshold, keep_melody=args.keep_melody, drop_drums=args.drop_drums)
+    return dict(strength=args.strength, seed=args.seed, temperature=args.temperature,
+                free_melody=args.free_melody, drop_drums=args.drop_drums)
 
 
-def _check_options(model, args: argparse.Namespace) -> None:
-    """Every option checked once, before any file is read or written."""
-    from stylegen.transfer import check_threshold, make_noise, style_weights
-
-    check_style(model, args.style)
-    style_weights(model.styles, args.style, args.source, args.strength)
-    check_threshold(args.threshold)
-    make_noise(0, 1, 0, args.temperature)
+def output_name(src: Path, style: str) -> str:
+    return f"{src.stem}.{style_slug(style)}.mid"
 
 
 def run(args: argparse.Namespace) -> int:
+    refuse_removed(args)
     src = Path(args.input)
     if not src.exists():
         raise StylegenError(f"{src}: no such file or folder")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise StylegenError(f"--batch-size must be at least 1, got {args.batch_size}")
     writer = audio_writer() if args.wav else None
     if src.is_dir():
         return _run_folder(args, src, writer)
     model = load_model(args)
-    _check_options(model, args)
-    name = f"{src.stem}.{style_slug(args.style)}.mid"
+    check_options(model, args)
+    name = output_name(src, args.style)
     if args.output is None:
         out = src.with_name(name)
     else:
@@ -160,54 +192,65 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_folder(args: argparse.Namespace, folder: Path, writer) -> int:
-    files = midi_files(folder)
-    model = load_model(args)
-    _check_options(model, args)
-    slug = style_slug(args.style)
-    if args.output is None:
-        # beside each input; earlier outputs of any style (NAME.STYLE.mid) are not inputs
-        known = {style_slug(s).lower() for s in model.styles} | {slug.lower()}
-        files = [f for f in files if not (len(f.suffixes) >= 2 and f.suffixes[-2].lstrip(".").lower() in known)]
-        pairs = [(f, f.with_name(f"{f.stem}.{slug}.mid")) for f in files]
+def folder_pairs(folder: Path, files: list[Path], style: str, styles: list[str],
+                 output: str | None) -> tuple[list[tuple[Path, Path]], int]:
+    """(input, output) pairs of a folder transfer and how many files were skipped as
+    stylegen's own earlier outputs.  Outputs are ``NAME.<style>.mid`` beside each input, or
+    under ``output`` mirroring the input's subfolders."""
+    own = own_output_pattern(list(styles) + [style])
+    inputs = [f for f in files if not own.match(f.name)]
+    skipped = len(files) - len(inputs)
+    if output is None:
+        pairs = [(f, f.with_name(output_name(f, style))) for f in inputs]
     else:
-        out_dir = Path(args.output)
+        out_dir = Path(output)
         if out_dir.exists() and not out_dir.is_dir():
             raise StylegenError(f"{out_dir}: exists and is not a folder (a folder input needs an output folder)")
         inside = out_dir.resolve()
-        files = [f for f in files if inside not in f.resolve().parents]  # earlier outputs under songs/out/
-        pairs = [(f, out_dir / f.relative_to(folder).with_suffix(".mid")) for f in files]
-        seen: dict[Path, Path] = {}
-        for f, o in pairs:
-            if o in seen:
-                raise StylegenError(f"{seen[o]} and {f} would both be written to {o}")
-            seen[o] = f
+        kept = [f for f in inputs if inside not in f.resolve().parents]  # earlier outputs under songs/out/
+        skipped += len(inputs) - len(kept)
+        pairs = [(f, out_dir / f.relative_to(folder).parent / output_name(f, style)) for f in kept]
+    seen: dict[Path, Path] = {}
+    for f, o in pairs:
+        if o in seen:
+            raise StylegenError(f"{seen[o]} and {f} would both be written to {o}")
+        seen[o] = f
+    return pairs, skipped
+
+
+def _run_folder(args: argparse.Namespace, folder: Path, writer) -> int:
+    files = midi_files(folder)
+    model = load_model(args)
+    check_options(model, args)
+    pairs, skipped = folder_pairs(folder, files, args.style, model.styles, args.output)
     if not pairs:
-        raise StylegenError(f"{folder}: no MIDI files (.mid, .midi) in it")
+        more = f" ({skipped} earlier stylegen outputs skipped)" if skipped else ""
+        raise StylegenError(f"{folder}: no MIDI files to transfer in it{more}")
     outs = [o for _, o in pairs] + ([wav_path(o) for _, o in pairs] if writer else [])
     refuse_existing(outs, args.force)
 
     from tqdm import tqdm
 
     failed: list[tuple[Path, str]] = []
-    opts = _options(args)
-    bar = tqdm(pairs, desc=f"transfer to {args.style}", unit="file", disable=args.quiet, dynamic_ncols=True,
-               file=sys.stderr)
-    for src, out in bar:
-        try:
-            score = model.transfer_file(src, out, args.style, **opts)
-            if writer:
-                write_wav(writer, score, wav_path(out))
-        except StylegenError as e:
-            failed.append((src, str(e)))
-        except Exception as e:  # one odd file must not stop a folder of hundreds
-            failed.append((src, f"{src}: {type(e).__name__}: {e}"))
+    bar = tqdm(total=len(pairs), desc=f"transfer to {args.style}", unit="file", disable=args.quiet,
+               dynamic_ncols=True, file=sys.stderr)
+    results = model.transfer_files(pairs, args.style, batch_size=args.batch_size, **_options(args))
+    for src, out, result in results:
+        if isinstance(result, StylegenError):
+            failed.append((src, str(result)))
+        elif writer:
+            try:
+                write_wav(writer, result, wav_path(out))
+            except StylegenError as e:
+                failed.append((src, str(e)))
+        bar.update(1)
         bar.set_postfix(failed=len(failed), refresh=False)
     bar.close()
     done = len(pairs) - len(failed)
     where = args.output if args.output is not None else "beside the inputs"
+    also = f"; {skipped} earlier stylegen output{'s' if skipped != 1 else ''} skipped" if skipped else ""
     if failed or not args.quiet:
-        print(f"transferred {done} of {len(pairs)} files to {args.style} ({where})"
+        print(f"transferred {done} of {len(pairs)} files to {args.style} ({where}){also}"
               + (f"; {len(failed)} failed:" if failed else ""), file=sys.stderr if failed else sys.stdout)
     for _, msg in failed:
         print(f"  {msg}", file=sys.stderr)

@@ -1,16 +1,17 @@
-"""``stylegen generate`` through ``main([...])``: from scratch and continuing a primer."""
+"""``stylegen generate`` through ``main([...])``: from nothing and continuing a primer."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
+import torch
 
-from tests.commands import cli
-from tests.commands.cli import run
+from stylegen.checkpoint import load_checkpoint, save_checkpoint
 from stylegen.data.fastmidi import midi_length_beats
 from stylegen.data.midi import TRACK, read_score
 from tests.checkpoints import write_tiny_checkpoint
+from tests.commands import cli
+from tests.commands.cli import run
 from tests.midifiles import Track, scale_piece, write_midi
 
 
@@ -30,8 +31,17 @@ def test_generate_bars_in_a_style(capsys, tmp_path, ckpt):
     assert code == 0 and f"wrote {out}" in stdout and "seed 7" in stdout
     score = read_score(out, 4)
     assert len(score.notes) > 0 and [t.name for t in score.tracks] == ["Piano"]
-    assert midi_length_beats(out) == 32.0
+    assert midi_length_beats(out) == 32.0  # 8 bars of 4 beats, asked and written
     assert score.tempos == [(0, pytest.approx(120.0))] and score.time_signatures == [(0, 4, 4)]
+    assert int(score.notes[:, 0].max()) >= 7 * 16  # the last bar is not left empty
+
+
+@pytest.mark.parametrize("strength", ["0", "1", "3"])
+def test_guidance_scales(capsys, tmp_path, ckpt, strength):
+    out = tmp_path / "g.mid"
+    assert run(capsys, "generate", "--style", "classical", "--bars", 2, "--seed", 1, "--strength", strength,
+               "-o", out, "--checkpoint", ckpt)[0] == 0
+    assert len(read_score(out, 4).notes) > 0
 
 
 def test_same_seed_same_piece(capsys, tmp_path, ckpt):
@@ -64,7 +74,7 @@ def test_without_a_seed_one_is_drawn_and_printed(capsys, tmp_path, ckpt, monkeyp
 def test_meter_and_tempo(capsys, tmp_path, ckpt):
     out = tmp_path / "w.mid"
     assert run(capsys, "generate", "--style", "pop", "--bars", 4, "--seed", 1, "--tempo", 84, "--beats-per-bar", 3,
-               "-o", out, "--checkpoint", ckpt, "--temperature", 0.5, "--threshold", 0.4)[0] == 0
+               "-o", out, "--checkpoint", ckpt, "--temperature", 0.5)[0] == 0
     score = read_score(out, 4)
     assert midi_length_beats(out) == 12.0
     assert score.tempos == [(0, pytest.approx(84.0, rel=1e-4))] and score.time_signatures == [(0, 3, 4)]
@@ -82,6 +92,8 @@ def test_continue_a_primer(capsys, tmp_path, ckpt):
     assert np.array_equal(score.notes[score.notes[:, TRACK] == 0], orig.notes)
     new = score.notes[score.notes[:, TRACK] == 1]
     assert len(new) and new[:, 0].min() >= 32
+    fine, orig_fine = read_score(out, 480), read_score(primer, 480)  # the primer's own ticks
+    assert np.array_equal(fine.notes[fine.notes[:, TRACK] == 0], orig_fine.notes)
 
 
 def test_errors_are_one_line(capsys, tmp_path, ckpt):
@@ -94,6 +106,10 @@ def test_errors_are_one_line(capsys, tmp_path, ckpt):
                         ckpt)[::2], "no such file")
     one_line_error(*run(capsys, "generate", "--style", "pop", "--tempo", 0, "-o", tmp_path / "x.mid",
                         "--checkpoint", ckpt)[::2], "tempo")
+    one_line_error(*run(capsys, "generate", "--style", "pop", "--strength", -2, "-o", tmp_path / "x.mid",
+                        "--checkpoint", ckpt)[::2], "strength")
+    one_line_error(*run(capsys, "generate", "--style", "pop", "--threshold", 0.3, "-o", tmp_path / "x.mid",
+                        "--checkpoint", ckpt)[::2], "--threshold was removed")
     assert not (tmp_path / "x.mid").exists()
     existing = tmp_path / "mine.mid"
     existing.write_bytes(b"keep me")
@@ -112,3 +128,18 @@ def test_wav(capsys, tmp_path, ckpt):
     assert run(capsys, "generate", "--style", "pop", "--bars", 1, "--seed", 1, "-o", out, "--wav",
                "--checkpoint", ckpt)[0] == 0
     assert_sound_at_target(out.with_suffix(".wav"))
+
+
+def test_a_model_that_writes_silence_is_reported_not_hidden(capsys, tmp_path, ckpt):
+    data = load_checkpoint(ckpt)
+    g = data["models"]["generator"]
+    K, P = data["model_config"]["generator"]["mixture"], data["model_config"]["generator"]["n_pitches"]
+    bias = g["head.bias"].clone()
+    bias[: K * P * 3].view(K, P, 3)[..., 1] = -1e4  # no note can ever start
+    data["models"]["generator"] = {**g, "head.bias": bias}
+    silent = save_checkpoint(tmp_path / "silent.pt", {k: v for k, v in data.items() if k != "format"})
+    assert torch.equal(load_checkpoint(silent)["models"]["generator"]["head.bias"], bias)
+    code, _, err = run(capsys, "generate", "--style", "pop", "--bars", 2, "--seed", 1, "-o", tmp_path / "s.mid",
+                       "--checkpoint", silent)
+    one_line_error(code, err, "the model wrote no notes", "seed 1", "report it")
+    assert not (tmp_path / "s.mid").exists()

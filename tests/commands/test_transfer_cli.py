@@ -6,17 +6,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import mido
 import numpy as np
 import pytest
 
-from tests.commands import cli
-from tests.commands.cli import run
+from stylegen.commands.transfer import own_output_pattern
 from stylegen.data.fastmidi import midi_length_beats
 from stylegen.data.midi import TRACK, read_score
 from tests.checkpoints import write_tiny_checkpoint
+from tests.commands import cli
+from tests.commands.cli import run
 from tests.midifiles import Track, chord_piece, scale_piece, write_midi
 
 REPO = Path(__file__).resolve().parents[2]
+DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +32,11 @@ def song(path: Path, bars: int = 8, tempo: float = 100.0, drums: bool = False) -
     if drums:
         tracks.append(Track([(b * 0.5, 0.25, 36 + (b % 2) * 2, 100) for b in range(bars * 8)], name="Kit", drum=True))
     return write_midi(path, tracks, tempo_bpm=tempo)
+
+
+def melody(score) -> list[tuple[int, ...]]:
+    notes = score.notes[score.notes[:, TRACK] == score.melody_track]
+    return sorted(tuple(int(v) for v in r[:4]) for r in notes)
 
 
 def one_line_error(code: int, err: str, *needles: str) -> None:
@@ -44,10 +52,35 @@ def test_writes_song_style_mid_beside_the_input(capsys, tmp_path, ckpt):
     assert code == 0
     dst = tmp_path / "song.classical.mid"
     assert dst.is_file() and f"wrote {dst}" in out
-    back, orig = read_score(dst, 4), read_score(src, 4)
-    assert len(back.notes) > 0 and [t.name for t in back.tracks] == ["Piano"]
+    back, orig = read_score(dst, 480), read_score(src, 480)
+    assert [t.name for t in back.tracks] == ["Melody", "Piano"] and len(back.notes[back.notes[:, TRACK] == 1])
+    assert melody(back) == melody(orig)  # kept note for note by default
     assert midi_length_beats(dst) == orig.n_beats == 32.0
     assert back.tempos == [(0, pytest.approx(87, rel=1e-4))] and back.time_signatures == orig.time_signatures
+
+
+def test_the_melody_keeps_its_ticks_and_the_piece_its_final_rest(capsys, tmp_path, ckpt):
+    tune = [(b + 0.07 * (b % 3), 0.45 + 0.1 * (b % 3), 65 + b % 5, 50 + 2 * b) for b in range(16)]
+    src = write_midi(tmp_path / "t.mid", [Track(tune, name="Lead"), Track(chord_piece(4, 40), name="Keys")],
+                     tempo_bpm=[(0, 90), (8, 72)], time_signature=[(0, (4, 4)), (8, (2, 4))])
+    mf = mido.MidiFile(str(src))
+    for tr in mf.tracks:  # the file ends 5 beats after its last note
+        tr[-1] = tr[-1].copy(time=tr[-1].time + 5 * mf.ticks_per_beat)
+    mf.save(str(src))
+    assert run(capsys, "transfer", src, "--style", "classical", "--keep-melody", "-o", tmp_path / "k.mid",
+               "--checkpoint", ckpt)[0] == 0
+    orig, out = read_score(src, 480), read_score(tmp_path / "k.mid", 480)
+    assert melody(out) == melody(orig) and out.tracks[0].name == "Lead"
+    assert midi_length_beats(tmp_path / "k.mid") == midi_length_beats(src) == 21.0
+    assert out.tempos == [(t, pytest.approx(q, rel=1e-4)) for t, q in orig.tempos]
+    assert out.time_signatures == orig.time_signatures
+
+
+def test_free_melody_writes_one_piano_track(capsys, tmp_path, ckpt):
+    src = song(tmp_path / "song.mid")
+    assert run(capsys, "transfer", src, "--style", "classical", "--free-melody", "--checkpoint", ckpt)[0] == 0
+    back = read_score(tmp_path / "song.classical.mid", 4)
+    assert [t.name for t in back.tracks] == ["Piano"] and len(back.notes) > 0
 
 
 def test_output_file_or_folder(capsys, tmp_path, ckpt):
@@ -69,37 +102,27 @@ def test_seed_reproducibility(capsys, tmp_path, ckpt):
     assert not np.array_equal(a, c)
 
 
-def test_keep_melody_keeps_the_melody_notes_exactly(capsys, tmp_path, ckpt):
-    src = song(tmp_path / "song.mid")
-    assert run(capsys, "transfer", src, "--style", "classical", "--keep-melody", "-o", tmp_path / "k.mid",
-               "--checkpoint", ckpt)[0] == 0
-    orig, out = read_score(src, 4), read_score(tmp_path / "k.mid", 4)
-    assert [(t.name, t.program) for t in out.tracks] == [("Melody", 73), ("Piano", 0)]
-    assert out.melody_track == 0
-    assert np.array_equal(out.notes[out.notes[:, TRACK] == 0][:, :4], orig.notes[orig.notes[:, TRACK] == 0][:, :4])
-
-
 def test_drums_are_kept_or_dropped(capsys, tmp_path, ckpt):
     src = song(tmp_path / "song.mid", drums=True)
     assert run(capsys, "transfer", src, "--style", "classical", "-o", tmp_path / "d.mid", "--checkpoint", ckpt)[0] == 0
     assert run(capsys, "transfer", src, "--style", "classical", "-o", tmp_path / "n.mid", "--drop-drums",
                "--checkpoint", ckpt)[0] == 0
-    orig = read_score(src, 4)
-    kept, dropped = read_score(tmp_path / "d.mid", 4), read_score(tmp_path / "n.mid", 4)
+    orig = read_score(src, 480)
+    kept, dropped = read_score(tmp_path / "d.mid", 480), read_score(tmp_path / "n.mid", 480)
     assert np.array_equal(kept.drums, orig.drums) and [t.name for t in kept.drum_tracks] == ["Kit"]
     assert len(dropped.drums) == 0
     assert np.array_equal(kept.notes, dropped.notes)
 
 
-def test_strength_and_sampling_options(capsys, tmp_path, ckpt):
+def test_strength_temperature_and_mixtures(capsys, tmp_path, ckpt):
     src = song(tmp_path / "song.mid")
-    code, _, _ = run(capsys, "transfer", src, "--style", "classical", "--source", "pop", "--strength", "0",
-                     "-o", tmp_path / "s0.mid", "--checkpoint", ckpt)
-    assert code == 0
-    assert run(capsys, "transfer", src, "--style", "pop", "-o", tmp_path / "pop.mid", "--checkpoint", ckpt)[0] == 0
-    assert np.array_equal(read_score(tmp_path / "s0.mid", 4).notes, read_score(tmp_path / "pop.mid", 4).notes)
-    assert run(capsys, "transfer", src, "--style", "pop=0.5,classical=0.5", "--temperature", "0", "--threshold",
-               "0.3", "--checkpoint", ckpt)[0] == 0
+    for g in ("0", "1", "2.5"):
+        assert run(capsys, "transfer", src, "--style", "classical", "--strength", g, "-o", tmp_path / f"g{g}.mid",
+                   "--checkpoint", ckpt)[0] == 0
+    notes = [read_score(tmp_path / f"g{g}.mid", 4).notes for g in ("0", "1", "2.5")]
+    assert not np.array_equal(notes[0], notes[1]) and not np.array_equal(notes[1], notes[2])
+    assert run(capsys, "transfer", src, "--style", "pop=0.5,classical=0.5", "--temperature", "0.5",
+               "--checkpoint", ckpt)[0] == 0
     assert (tmp_path / "song.pop0.5-classical0.5.mid").is_file()
 
 
@@ -109,7 +132,7 @@ def test_strength_and_sampling_options(capsys, tmp_path, ckpt):
 def test_no_style_lists_the_known_ones(capsys, tmp_path, ckpt):
     one_line_error(*run(capsys, "transfer", song(tmp_path / "s.mid"), "--checkpoint", ckpt)[::2],
                    "no --style given", "pop, classical")
-    assert not (tmp_path / "s.None.mid").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.mid"]
 
 
 def test_unknown_style_lists_the_known_ones(capsys, tmp_path, ckpt):
@@ -138,11 +161,12 @@ def test_the_input_is_never_the_output(capsys, tmp_path, ckpt):
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["--strength", "0.5"], "--source"),
-    (["--strength", "1.5", "--source", "pop"], "strength must be in 0..1"),
-    (["--threshold", "1.5"], "threshold"),
+    (["--strength", "-1"], "strength must be between 0 and 10"),
+    (["--strength", "nan"], "strength"),
     (["--temperature", "-1"], "temperature"),
-    (["--source", "rock", "--strength", "0.5"], "unknown style 'rock'"),
+    (["--threshold", "0.4"], "--threshold was removed"),
+    (["--source", "pop"], "--source was removed"),
+    (["--batch-size", "0"], "--batch-size"),
     (["--device", "cuda:7"] if not __import__("torch").cuda.is_available() else ["--device", "nonsense"], "device"),
 ])
 def test_bad_options(capsys, tmp_path, ckpt, args, needle):
@@ -157,6 +181,9 @@ def test_bad_inputs_and_checkpoints(capsys, tmp_path, ckpt):
     (tmp_path / "fake.mid").write_text("hello")
     one_line_error(*run(capsys, "transfer", tmp_path / "fake.mid", "--style", "pop", "--checkpoint", ckpt)[::2],
                    "fake.mid", "not a MIDI file")
+    write_midi(tmp_path / "drums.mid", [Track([(0, 1, 36, 100)], name="Kit", drum=True)])
+    one_line_error(*run(capsys, "transfer", tmp_path / "drums.mid", "--style", "pop", "--checkpoint", ckpt)[::2],
+                   "drums.mid", "drums only")
     src = song(tmp_path / "s.mid")
     one_line_error(*run(capsys, "transfer", src, "--style", "pop", "--checkpoint", tmp_path / "none.pt")[::2],
                    "no such checkpoint")
@@ -183,13 +210,16 @@ def folder(tmp_path: Path) -> Path:
 
 def test_folder_to_an_output_folder_counts_failures(capsys, tmp_path, ckpt):
     songs = folder(tmp_path)
-    code, out, err = run(capsys, "transfer", songs, "--style", "classical", "-o", tmp_path / "out", "--checkpoint", ckpt)
+    code, out, err = run(capsys, "transfer", songs, "--style", "classical", "-o", tmp_path / "out",
+                         "--batch-size", 2, "--checkpoint", ckpt)
     assert code == 1
     assert "transferred 3 of 4 files" in err and "1 failed" in err and "broken.mid" in err
     got = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.mid"))
-    assert got == ["a.mid", "c.mid", "sub/b.mid"]
-    assert midi_length_beats(tmp_path / "out" / "sub" / "b.mid") == 24.0
-    assert read_score(tmp_path / "out" / "sub" / "b.mid", 4).tempos == [(0, pytest.approx(70, rel=1e-4))]
+    assert got == ["a.classical.mid", "c.classical.mid", "sub/b.classical.mid"]  # named as a single file's output
+    b = tmp_path / "out" / "sub" / "b.classical.mid"
+    assert midi_length_beats(b) == 24.0
+    assert read_score(b, 4).tempos == [(0, pytest.approx(70, rel=1e-4))]
+    assert melody(read_score(b, 480)) == melody(read_score(songs / "sub" / "b.midi", 480))
     # a second run refuses to overwrite, before doing any work
     code, _, err = run(capsys, "transfer", songs, "--style", "classical", "-o", tmp_path / "out", "--checkpoint", ckpt)
     one_line_error(code, err, "and 2 other outputs already exist", "--force")
@@ -197,21 +227,54 @@ def test_folder_to_an_output_folder_counts_failures(capsys, tmp_path, ckpt):
                "--force", "--quiet")[0] == 1
 
 
-def test_folder_beside_the_inputs_skips_earlier_outputs(capsys, tmp_path, ckpt):
+def test_folder_beside_the_inputs_skips_its_own_earlier_outputs(capsys, tmp_path, ckpt):
     songs = folder(tmp_path)
     (songs / "broken.mid").unlink()
+    song(songs / "demo.final.mid", bars=2)  # a user's name with a dot: an input
     code, out, _ = run(capsys, "transfer", songs, "--style", "pop", "--checkpoint", ckpt)
-    assert code == 0 and "transferred 3 of 3 files" in out
+    assert code == 0 and "transferred 4 of 4 files" in out
     assert (songs / "a.pop.mid").is_file() and (songs / "sub" / "b.pop.mid").is_file()
+    assert (songs / "demo.final.pop.mid").is_file()
     code, out, _ = run(capsys, "transfer", songs, "--style", "classical", "--checkpoint", ckpt)
-    assert code == 0 and "transferred 3 of 3 files" in out  # a.pop.mid etc. are not inputs
-    assert not (songs / "a.pop.classical.mid").exists()
+    assert code == 0 and "transferred 4 of 4 files" in out and "4 earlier stylegen outputs skipped" in out
+    assert not (songs / "a.pop.classical.mid").exists() and (songs / "a.classical.mid").is_file()
+    # an output folder inside the input folder: what is in it is never an input
+    code, out, _ = run(capsys, "transfer", songs, "--style", "pop", "-o", songs / "out", "--force",
+                       "--checkpoint", ckpt)
+    assert code == 0 and "transferred 4 of 4 files" in out
+    code, out, _ = run(capsys, "transfer", songs, "--style", "pop", "-o", songs / "out", "--force",
+                       "--checkpoint", ckpt)
+    assert code == 0 and "transferred 4 of 4 files" in out and "12 earlier stylegen outputs skipped" in out
+
+
+def test_own_outputs_are_recognised_by_name():
+    own = own_output_pattern(["pop", "classical", "folk"])
+    for name in ("a.pop.mid", "x.y.Classical.mid", "a.pop0.5-classical0.5.mid", "intro.folk-continued.mid",
+                 "b.classical.midi"):
+        assert own.match(name), name
+    for name in ("a.mid", "pop.mid", "a.final.mid", "a.jazz.mid", "a.pop.wav", "classical-seed7.mid"):
+        assert not own.match(name), name
 
 
 def test_empty_folder(capsys, tmp_path, ckpt):
     (tmp_path / "empty").mkdir()
     one_line_error(*run(capsys, "transfer", tmp_path / "empty", "--style", "pop", "--checkpoint", ckpt)[::2],
                    "no MIDI files")
+
+
+# --------------------------------------------------------------------------- a real song
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason="the shared data folder ../shared/data is absent")
+def test_a_pop909_song_keeps_its_length_tempo_map_meter_and_melody(capsys, tmp_path, ckpt):
+    src = DATA / "pop909" / "001.mid"
+    out = tmp_path / "001.classical.mid"
+    assert run(capsys, "transfer", src, "--style", "classical", "-o", out, "--checkpoint", ckpt)[0] == 0
+    orig, back = read_score(src, 480), read_score(out, 480)
+    assert midi_length_beats(out) == midi_length_beats(src)
+    assert back.tempos == [(t, pytest.approx(q, rel=1e-4)) for t, q in orig.tempos]
+    assert back.time_signatures == orig.time_signatures and back.key_signatures == orig.key_signatures
+    assert melody(back) == melody(orig) and len(melody(orig)) > 200
 
 
 # --------------------------------------------------------------------------- audio

@@ -1,0 +1,15 @@
+"""Inference: from a loaded generator and a piece to a new piece.  No I/O, no training.
+
+    options.py   what a user asks for, checked once: style names and mixtures, the guidance
+                 scale (``strength``), temperature, seed
+    melody.py    which notes are the melody (the named track, else the top voice), the cells
+                 the generator must keep, and the original notes put back afterwards
+    pieces.py    a Score on any grid <-> the model's grid: bar positions, content features,
+                 the clamp; and the generated roll written back into the piece
+    sampling.py  the tensor work: pieces padded into one batch, one ``sample`` pass under
+                 ``torch.inference_mode`` on one thread, a state primed from a primer
+
+``stylegen/transfer.py`` (``load``, ``Model``) puts these together and reads and writes
+files; ``stylegen/commands/transfer.py`` and ``generate.py`` parse command lines.  Nothing
+here imports ``stylegen.training``.
+"""
