@@ -1,11 +1,12 @@
-"""Training throughput of the default pop2classical model: windows/s, s/step, peak memory.
+"""Training throughput of the default pop2classical model: steps/s, frames/s, peak memory.
 
     python benchmarks/bench_train.py [--steps 20] [--device cpu|cuda] [--threads N] [key=value ...]
 
-Runs GAN steps (D step + G step with adversarial, style, cycle and identity losses) on
-random-content batches shaped like the recipe's windows, after 3 warm-up steps, so the
-figure does not depend on the data being present.  Overrides change the model, e.g.
-model.generator.hidden_size=192.
+Times both kinds of step on random-content batches shaped like the recipe's windows, after
+3 warm-up steps, so the figure does not depend on the data being present: the likelihood
+step (teacher-forced NLL) and the adversarial step (likelihood + a relaxed roll-out of
+``schedule.rollout_steps`` steps, a D update and G's adversarial/style/content losses).
+Overrides change the model, e.g. model.generator.hidden_size=256.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from stylegen.config import load_recipe  # noqa: E402
 from stylegen.data.dataset import Corpus, Piece  # noqa: E402
 from stylegen.data.roll import RollSpec  # noqa: E402
-from stylegen.training.gan import GANTrainer  # noqa: E402
+from stylegen.training.loop import Trainer  # noqa: E402
 
 
 def synthetic_corpus(recipe, n_pieces: int = 64) -> Corpus:
@@ -56,28 +57,36 @@ def main() -> None:
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
-    recipe = load_recipe(a.recipe, [*a.overrides, "schedule.pretrain_steps=0", "logging.progress=false"],
-                         check_data=False)
+    recipe = load_recipe(a.recipe, [*a.overrides, "logging.progress=false"], check_data=False)
     device = torch.device(a.device)
-    t = GANTrainer(recipe, synthetic_corpus(recipe), device, None, progress=False)
-    for s in range(3):
-        t.train_step(t.stream.batch(s))
+    t = Trainer(recipe, synthetic_corpus(recipe), device, None, progress=False)
+
+    def timed(step0: int, adversarial: bool) -> float:
+        t.step = 0 if not adversarial else recipe.schedule.adversarial_start
+        for s in range(3):
+            t.train_step(t.stream.batch(step0 + s))
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for s in range(a.steps):
+            t.train_step(t.stream.batch(step0 + 3 + s))
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return (time.perf_counter() - t0) / a.steps
+
     if device.type == "cuda":
-        torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
-    t0 = time.perf_counter()
-    for s in range(a.steps):
-        t.train_step(t.stream.batch(3 + s))
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    dt = (time.perf_counter() - t0) / a.steps
+    dt_lik = timed(0, False)
+    dt_adv = timed(100, True)
     g = sum(p.numel() for p in t.G.parameters())
     d = sum(p.numel() for p in t.D.parameters())
+    frames = recipe.schedule.batch_size * t.train_ds.window
     out = {
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
         "threads": torch.get_num_threads(), "batch_size": recipe.schedule.batch_size,
         "window_steps": t.train_ds.window, "G_params": g, "D_params": d,
-        "seconds_per_step": round(dt, 4), "windows_per_second": round(recipe.schedule.batch_size / dt, 1),
+        "likelihood_seconds_per_step": round(dt_lik, 4), "likelihood_frames_per_second": round(frames / dt_lik),
+        "adversarial_seconds_per_step": round(dt_adv, 4), "adversarial_frames_per_second": round(frames / dt_adv),
         "peak_rss_MB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     if device.type == "cuda":
