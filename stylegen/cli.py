@@ -1,7 +1,8 @@
 """The ``stylegen`` command: a thin layer over the library.
 
-Each subcommand is a module under ``stylegen/commands/`` with ``add_parser(subparsers)``
-and ``run(args) -> int``; it is listed once in ``COMMANDS``.  A :class:`StylegenError`
+Each subcommand is a module under ``stylegen/commands/`` with ``add_arguments(parser)``
+(its options, on the subparser the CLI makes) and ``run(args) -> int``; it is listed once
+in ``COMMANDS``, with its one-line help in ``HELP``.  A :class:`StylegenError`
 (bad input) is printed as one line and exits with status 2; nothing else is caught.
 """
 

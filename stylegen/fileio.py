@@ -1,8 +1,11 @@
-"""Atomic file writing, shared by every writer in stylegen (MIDI, checkpoints, caches).
+"""Atomic file writing, shared by every writer in stylegen (MIDI, audio, checkpoints, caches).
 
     with atomic_path(path) as tmp:      # a fresh temp name beside `path`
         write_something(tmp)            # write it however you like
     # renamed over `path` on success; removed on any error, leaving what was there
+
+    with atomic_path(path, overwrite=False) as tmp:   # never replaces an existing file
+        ...                             # StylegenError "PATH exists (use --force ...)" at the end
 
 The temp file is created with the usual permissions (0666 minus the umask), unlike
 ``tempfile.mkstemp``'s 0600, so outputs are readable like any other file.
@@ -16,15 +19,46 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from stylegen.errors import StylegenError
+
+
+def exists_error(path: str | os.PathLike) -> StylegenError:
+    """The one message for an output that is already there."""
+    return StylegenError(f"{path} exists (use --force to overwrite it)")
+
+
+def _place(tmp: Path, path: Path, overwrite: bool) -> None:
+    """Move the finished temp file to ``path``; without ``overwrite``, only if nothing is
+    there at that moment (a hard link fails on an existing name: no race between a check and
+    the rename)."""
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise exists_error(path) from None
+    except OSError:  # a filesystem without hard links: check, then rename
+        if path.exists():
+            raise exists_error(path) from None
+        os.replace(tmp, path)
+
 
 @contextmanager
-def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, suffix: str = ".tmp", overwrite: bool = True) -> Iterator[Path]:
+    """A temp name beside ``path`` to write to; renamed to ``path`` when the block ends
+    without an error, removed in every case.  With ``overwrite=False`` an existing ``path``
+    is a StylegenError (checked before the work and again, atomically, at the end)."""
     path = Path(path)
+    if path.is_dir():
+        raise StylegenError(f"{path}: is a directory")
+    if not overwrite and path.exists():
+        raise exists_error(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{suffix}")
     open(tmp, "xb").close()  # claim the name; fails if it somehow exists
     try:
         yield tmp
-        os.replace(tmp, path)
+        _place(tmp, path, overwrite)
     finally:
         tmp.unlink(missing_ok=True)

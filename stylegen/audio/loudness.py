@@ -78,7 +78,7 @@ def k_weighting_sos(sample_rate: int) -> np.ndarray:
 def measure_loudness(waveform: torch.Tensor, sample_rate: int) -> float:
     """Integrated loudness in LUFS of a (channels, samples) waveform, channels <= 5
     (ITU-R BS.1770-4 as ``torchaudio.functional.loudness``).  NaN for silence."""
-    import scipy.signal
+    import scipy.signal  # heavy (seconds on a busy machine): imported when a loudness is measured
 
     w = _as_2d(waveform)
     if w.shape[0] > 5:

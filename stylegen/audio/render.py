@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import functools
 import math
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.io.wavfile
 import torch
 
 from stylegen.audio.loudness import normalize_loudness
@@ -44,8 +43,10 @@ from stylegen.audio.soundfont import (
 )
 from stylegen.audio.synth import PianoVoice, synthesize
 from stylegen.audio.timing import score_seconds, steps_to_seconds
+from stylegen.data.score import DURATION, ONSET, PITCH, VELOCITY
 from stylegen.device import torch_threads
 from stylegen.errors import StylegenError
+from stylegen.fileio import atomic_path, exists_error
 
 __all__ = [
     "BUILTIN", "RENDERERS", "Rendered", "find_soundfont", "render_score", "render_midi",
@@ -143,7 +144,7 @@ def _finish(w: torch.Tensor, sr: int, renderer: str, loudness: float | None, pea
 
 def _render_soundfont(sym_score, sf: Path, sr: int, score_end_s: float) -> torch.Tensor:
     """(2, samples) at ``sr``: rendered at >= 44.1 kHz, resampled, tail trimmed."""
-    import torchaudio.functional as AF
+    import torchaudio.functional as AF  # heavy (seconds on a busy machine): only soundfont renders resample
 
     rate = max(sr, SOUNDFONT_MIN_RATE)
     end = max(score_end_s, MIN_SECONDS)
@@ -174,8 +175,6 @@ class _Events:
 
 def _score_events(score) -> _Events:
     """A Score's notes and drums through its tempo map."""
-    from stylegen.data.midi import DURATION, ONSET, PITCH, VELOCITY
-
     n, d = score.notes, score.drums
     to_s = functools.partial(steps_to_seconds, tempos=score.tempos, resolution=score.resolution)
     return _Events(to_s(n[:, ONSET]), to_s(n[:, ONSET] + n[:, DURATION]), n[:, PITCH], n[:, VELOCITY],
@@ -223,7 +222,7 @@ def _render_builtin(ev: _Events, sr: int, voice: PianoVoice = PianoVoice()) -> t
 def render_score(score, sample_rate: int = 44100, soundfont: str | Path | None = None,
                  loudness: float | None = -16.0, *, renderer: str = "auto", channels: int | None = None,
                  peak_db: float = -1.0) -> Rendered:
-    """Render a :class:`~stylegen.data.midi.Score` (notes and drums) to audio.
+    """Render a :class:`~stylegen.data.score.Score` (notes and drums) to audio.
 
     ``soundfont``: a path (overrides ``$STYLEGEN_SOUNDFONT`` and the system places; an error
     when missing or broken).  ``loudness``: target integrated loudness in LUFS, or None to
@@ -280,8 +279,6 @@ def render_for_tensorboard(score, sample_rate: int = 16000, soundfont: str | Pat
     At a modest rate (16 kHz), cut at ``max_seconds`` (notes starting later are left out;
     the cut fades over 50 ms), normalised like every render so that steps compare by ear.
     A soundfont is used when one is found (as :func:`render_score`), else the synthesiser."""
-    from stylegen.data.midi import ONSET
-
     if max_seconds is not None:
         starts = steps_to_seconds(score.notes[:, ONSET], score.tempos, score.resolution)
         d_starts = steps_to_seconds(score.drums[:, ONSET], score.tempos, score.resolution)
@@ -329,7 +326,7 @@ def check_output_path(path: str | Path, overwrite: bool = False) -> Path:
     if path.is_dir():
         raise StylegenError(f"{path}: is a directory")
     if path.exists() and not overwrite:
-        raise StylegenError(f"{path} exists (use --force to overwrite it)")
+        raise exists_error(path)
     return path
 
 
@@ -366,38 +363,11 @@ def write_audio(path: str | Path, waveform, sample_rate: int, *, overwrite: bool
         data = np.round(data * 32767.0).astype(np.int16)
     if data.shape[1] == 1:
         data = data[:, 0]
-    if path.is_dir():
-        raise StylegenError(f"{path}: is a directory")
-    if not overwrite and path.exists():
-        raise StylegenError(f"{path} exists (use --force to overwrite it)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # a temp file opened normally (not mkstemp) so the result gets the usual permissions
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            if fmt == "WAV":
-                import scipy.io.wavfile
+    with atomic_path(path, overwrite=overwrite) as tmp, open(tmp, "wb") as f:
+        if fmt == "WAV":
+            scipy.io.wavfile.write(f, int(sample_rate), data)
+        else:
+            import soundfile  # optional (not every install can write FLAC): only FLAC output needs it
 
-                scipy.io.wavfile.write(f, int(sample_rate), data)
-            else:
-                import soundfile
-
-                soundfile.write(f, data, int(sample_rate), format="FLAC", subtype="PCM_16")
-        _place(tmp, path, overwrite)
-    finally:
-        tmp.unlink(missing_ok=True)
+            soundfile.write(f, data, int(sample_rate), format="FLAC", subtype="PCM_16")
     return path
-
-
-def _place(tmp: Path, path: Path, overwrite: bool) -> None:
-    if overwrite:
-        os.replace(tmp, path)
-        return
-    try:
-        os.link(tmp, path)  # fails if path exists: no race between the check and the write
-    except FileExistsError:
-        raise StylegenError(f"{path} exists (use --force to overwrite it)") from None
-    except OSError:  # a filesystem without hard links
-        if path.exists():
-            raise StylegenError(f"{path} exists (use --force to overwrite it)") from None
-        os.replace(tmp, path)

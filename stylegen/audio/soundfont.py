@@ -20,12 +20,15 @@ broken file in a system place is passed over.  We never download one (symusic's
 from __future__ import annotations
 
 import functools
+import glob
 import os
 from pathlib import Path
 
 import numpy as np
+import symusic
 import torch
 
+from stylegen.data.score import DURATION, ONSET, PITCH, TRACK, VELOCITY
 from stylegen.errors import StylegenError
 
 SOUNDFONT_ENV = "STYLEGEN_SOUNDFONT"
@@ -75,8 +78,6 @@ def check_soundfont(path: str | Path, origin: str = "soundfont") -> Path:
 
 
 def _system_candidates():
-    import glob
-
     for pattern in SYSTEM_SOUNDFONTS:
         pattern = os.path.expanduser(pattern)
         if any(c in pattern for c in "*?["):
@@ -111,18 +112,12 @@ def soundfont_name(path: Path) -> str:
 
 @functools.lru_cache(maxsize=4)
 def _synthesizer(path: str, mtime_ns: int, sample_rate: int):
-    import symusic
-
     return symusic.Synthesizer(path, sample_rate, 0)
 
 
 def score_to_symusic(score, include_drums: bool = True):
-    """A stylegen :class:`~stylegen.data.midi.Score` as a ``symusic.Score`` (in memory, ticks
+    """A stylegen :class:`~stylegen.data.score.Score` as a ``symusic.Score`` (in memory, ticks
     = grid steps), with its tempo map, time signatures, tracks, programs and drums."""
-    import symusic
-
-    from stylegen.data.midi import DURATION, ONSET, PITCH, TRACK, VELOCITY
-
     s = symusic.Score(max(1, int(score.resolution)))
     for step, qpm in score.tempos:
         if qpm and qpm > 0:
@@ -150,8 +145,6 @@ def score_to_symusic(score, include_drums: bool = True):
 
 def read_symusic(path: Path):
     """A MIDI file as a ``symusic.Score`` (StylegenError when it cannot be parsed)."""
-    import symusic
-
     try:
         data = Path(path).read_bytes()
     except OSError as e:

@@ -1,6 +1,6 @@
 """Grid steps -> seconds through a score's tempo map (vectorised).
 
-A :class:`~stylegen.data.midi.Score` keeps time in grid steps (``resolution`` per beat) and
+A :class:`~stylegen.data.score.Score` keeps time in grid steps (``resolution`` per beat) and
 its tempo map as ``[(step, quarter notes per minute), ...]``.  Before the first tempo event,
 and when there is none, MIDI's default of 120 qpm holds.
 

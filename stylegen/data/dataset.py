@@ -28,8 +28,9 @@ from typing import Callable
 import numpy as np
 
 from stylegen.config import Recipe
-from stylegen.data.midi import ONSET, PITCH, SkipFile, preload, read_muspy_item, read_score
+from stylegen.data.midi import SkipFile, preload_muspy, read_muspy_item, read_score
 from stylegen.data.roll import RollSpec, in_range
+from stylegen.data.score import ONSET
 from stylegen.data.sources import Item, list_style
 from stylegen.fileio import atomic_path
 
@@ -158,7 +159,8 @@ def _read_items(items: list[Item], recipe: Recipe, spec: RollSpec, progress: Cal
                 progress(1)
         return results
     chunk = max(1, min(16, len(items) // (workers * 8)))
-    preload()  # workers fork with muspy already imported
+    if any(it.dataset is not None for it in items):
+        preload_muspy()  # workers fork with muspy already imported (its datasets' ABC, MusicXML, ... items)
     with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as ex:
         for r in ex.map(_read_one, args, chunksize=chunk):
             results.append(r)
@@ -279,7 +281,7 @@ def split_keys(keys: list[str], seed: int, val_fraction: float, test_fraction: f
 
 def _split_name(key: str, recipe: Recipe) -> str:
     """The part of a key that names the piece independent of where the data folder lives."""
-    root = str(recipe.resolve(".").absolute())
+    root = str(recipe.resolve(".").resolve())
     return key[len(root):].lstrip("/") if key.startswith(root) else key
 
 

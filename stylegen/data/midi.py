@@ -12,15 +12,19 @@ enter a piano-roll).
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from pathlib import Path
 
+import mido
 import numpy as np
+import symusic
 
 from stylegen.data.score import (  # noqa: F401  (re-exported: the type's old home)
     DURATION, NOTE_COLUMNS, ONSET, PITCH, TRACK, VELOCITY, Score, TrackInfo, sort_notes)
 from stylegen.errors import StylegenError
+from stylegen.fileio import atomic_path
 
 MELODY_NAMES = re.compile(r"melod|vocal|voice|lead|singer|tune|soprano", re.IGNORECASE)
 
@@ -60,9 +64,184 @@ def check_header(path: Path) -> None:
             raise SkipFile("SMPTE timing", "frame-based time division is not supported")
 
 
-def _read_music(path: Path):
+MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".smf")
+
+
+def is_midi_file(path: str | os.PathLike) -> bool:
+    """A MIDI file by its name: a MIDI suffix (any case), not hidden (no leading dot)."""
+    p = Path(path)
+    return p.suffix.lower() in MIDI_SUFFIXES and not p.name.startswith(".")
+
+
+def list_midi_files(folder: str | os.PathLike) -> list[Path]:
+    """The MIDI files under ``folder`` (recursively), sorted: the one listing every command
+    and data source uses."""
+    return sorted(f for f in Path(folder).rglob("*") if is_midi_file(f) and f.is_file())
+
+
+# Note-offs on every channel and pitch, twice: appended at the end of each track (see
+# _close_held_notes), they end notes that are never released.
+_NOTE_OFFS = b"\x00".join(bytes((0x80 | ch, pitch, 0)) for ch in range(16) for pitch in range(128))
+_NOTE_OFFS = _NOTE_OFFS + b"\x00" + _NOTE_OFFS
+_END_OF_TRACK = b"\xff\x2f\x00"
+
+
+def _close_held_notes(data: bytes) -> tuple[bytes, int, bytes]:
+    """The MIDI file ``data`` with note-offs for every channel and pitch appended at the end
+    of every track; also the format and the first track's chunk (with the same addition).
+
+    muspy (mido) holds a note that is never released to the end of its track; symusic drops
+    it (the last chord of a few Bach chorales).  With these note-offs, at the time of the
+    track's end-of-track event, symusic ends such notes where muspy does; they close nothing
+    else (a note-off without a sounding note is ignored by both).
+    """
+    fmt = int.from_bytes(data[8:10], "big")
+    announced = int.from_bytes(data[10:12], "big")
+    pos = 8 + int.from_bytes(data[4:8], "big")
+    out = [data[:pos]]
+    first = b""
+    found = 0
+    while pos + 8 <= len(data):
+        kind, size = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "big")
+        body = data[pos + 8:pos + 8 + size]
+        if len(body) < size:
+            raise SkipFile("corrupt MIDI", f"a {kind.decode('latin-1')!r} chunk is cut short")
+        if kind == b"MTrk":
+            if body.endswith(_END_OF_TRACK):  # its delta time becomes the first note-off's
+                body = body[:-3] + _NOTE_OFFS + b"\x00" + _END_OF_TRACK
+            else:  # no end-of-track: the end is the last event, as mido reads it
+                body = body + b"\x00" + _NOTE_OFFS + b"\x00" + _END_OF_TRACK
+            chunk = kind + len(body).to_bytes(4, "big") + body
+            first = first or chunk
+            found += 1
+        else:
+            chunk = data[pos:pos + 8 + size]
+        out.append(chunk)
+        pos += 8 + size
+    if found < announced:
+        raise SkipFile("corrupt MIDI", f"the header announces {announced} tracks, the file holds {found}")
+    return b"".join(out), fmt, first
+
+
+def _parse(data: bytes):
+    try:
+        return symusic.Score.from_midi(data)
+    except Exception as e:  # symusic raises several types for a corrupt file
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SkipFile("corrupt MIDI", msg[:120]) from None
+
+
+def _track_names(parsed, fmt: int, header: bytes, first: bytes) -> list[str]:
+    """Track names as muspy gives them: a type-0 file's only track and a type-1 file's
+    first track hold the song's title, not a track name, so their notes get no name."""
+    names = [(t.name or "").strip() for t in parsed.tracks]
+    if fmt == 0:
+        return [""] * len(names)
+    if names and names[0] and first:
+        # symusic lists tracks in file order: the first n come from the first track chunk
+        n_first = len(_parse(header[:10] + (1).to_bytes(2, "big") + header[12:] + first).tracks)
+        names[:n_first] = [""] * n_first
+    return names
+
+
+def _round_half_even(ticks: np.ndarray, factor: float) -> np.ndarray:
+    """``round(t * factor)`` per element, ties to even: muspy.adjust_resolution's rounding."""
+    return np.rint(ticks * factor).astype(np.int64)
+
+
+def read_score(path: str | os.PathLike, resolution: int) -> Score:
+    """Read a MIDI file onto a grid of ``resolution`` steps per beat (symusic's C++ parser).
+
+    The same :class:`Score` as muspy's reader (``music_to_score(read_music(path))``; tested
+    on the whole shared corpus): FIFO for repeated notes, a note never released held to
+    the end of its track, times rounded as ``muspy.adjust_resolution`` rounds (a note's
+    end is rounded, not its duration; a note shorter than a step gets one step).  Tracks
+    are split by (channel, program) within each track of the file, in file order.  One
+    known difference: where one track of the file plays on several channels or programs
+    (type-0 files), its parts come ordered by channel then program; muspy orders them by
+    when each first ends a note.
+    Raises :class:`SkipFile` with the data report's reason for a file that cannot be used
+    (not MIDI, corrupt, type 2, SMPTE or zero ticks per beat, no notes, drums only).
+
+    >>> score = read_score("song.mid", resolution=4)   # doctest: +SKIP
+    """
+    path = Path(path)
+    check_header(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise SkipFile("unreadable", e.strerror or str(e)) from None
+    closed, fmt, first = _close_held_notes(data)
+    parsed = _parse(closed)
+    factor = resolution / parsed.ticks_per_quarter
+    names = _track_names(parsed, fmt, data[:14], first)
+
+    parts: list[list[np.ndarray]] = [[], []]  # pitched, drums
+    infos: list[list[TrackInfo]] = [[], []]
+    end = 0
+    for track, name in zip(parsed.tracks, names):
+        a = track.notes.numpy()
+        if len(a["time"]) == 0:
+            continue
+        t, d = a["time"].astype(np.int64), a["duration"].astype(np.int64)
+        p, v = a["pitch"].astype(np.int64), a["velocity"].astype(np.int64)
+        order = np.lexsort((v, d, p, t))  # muspy's note order: time, pitch, duration, velocity
+        t, d, p, v = t[order], d[order], p[order], v[order]
+        on = _round_half_even(t, factor)
+        dur = np.maximum(1, _round_half_even(t + d, factor) - on)  # a note shorter than a step still sounds
+        on = np.maximum(0, on)
+        kind = 1 if track.is_drum else 0
+        index = len(infos[kind])
+        infos[kind].append(TrackInfo(name=name, program=int(track.program)))
+        parts[kind].append(np.stack([on, dur, p, np.clip(v, 1, 127), np.full_like(on, index)], axis=1))
+        end = max(end, int((on + dur).max()))
+    tracks, drum_tracks = infos
+    melody = [i for i, t in enumerate(tracks) if MELODY_NAMES.search(t.name)]
+    if melody:
+        tracks[melody[0]].is_melody = True
+
+    def steps(tick: int) -> int:
+        return round(tick * factor)
+
+    def notes(arrays: list[np.ndarray]) -> np.ndarray:
+        return sort_notes(np.concatenate(arrays).astype(np.int32) if arrays else np.zeros((0, 5), np.int32))
+
+    score = Score(
+        resolution=resolution,
+        notes=notes(parts[0]),
+        tracks=tracks,
+        length=end,
+        tempos=sorted((steps(t.time), 60 * 1e6 / t.mspq) for t in parsed.tempos if t.mspq > 0),
+        time_signatures=sorted((steps(t.time), int(t.numerator), int(t.denominator)) for t in parsed.time_signatures),
+        # symusic gives sharps (-7..7) and tonality; the root is the major (or relative minor) tonic
+        key_signatures=sorted((steps(k.time), (7 * int(k.key) + (9 if k.tonality else 0)) % 12,
+                               "minor" if k.tonality else "major") for k in parsed.key_signatures),
+        drums=notes(parts[1]),
+        drum_tracks=drum_tracks,
+        title=path.stem,
+    )
+    if len(score.notes) == 0:
+        raise SkipFile("drums only" if len(score.drums) else "no notes")
+    return score
+
+
+# --------------------------------------------------------------------------- muspy
+# muspy serves where its objects are the interface: its datasets (ABC, MusicXML, ...),
+# the metrics that take a muspy.Music, and the reference reader that read_score is tested
+# against.  ``import muspy`` costs about 2.7 s of CPU (music21, pypianoroll, matplotlib),
+# so it is imported inside the functions that use it, never at module level.
+
+
+def preload_muspy() -> None:
+    """Import muspy now, so that worker processes forked afterwards start with it."""
+    import muspy  # noqa: F401
+
+
+def read_music(path: str | os.PathLike):
+    """Read a MIDI file with muspy as a ``muspy.Music`` (SkipFile with a reason when it cannot)."""
     import muspy
 
+    path = Path(path)
     check_header(path)
     try:
         with warnings.catch_warnings():
@@ -73,14 +252,14 @@ def _read_music(path: Path):
         raise SkipFile("corrupt MIDI", msg[:120]) from None
 
 
-def preload() -> None:
-    """Import muspy (and music21) now: worker processes forked afterwards start warm."""
-    import muspy  # noqa: F401
-
-
-def read_music(path: str | Path):
-    """Read a MIDI file as ``muspy.Music`` (raises SkipFile with a reason when it cannot)."""
-    return _read_music(Path(path))
+def read_score_muspy(path: str | os.PathLike, resolution: int) -> Score:
+    """:func:`read_score` through muspy (mido's pure-Python parser, ~100x slower): the
+    reference the fast reader is tested against."""
+    path = Path(path)
+    score = music_to_score(read_music(path), resolution, title=path.stem, copy=False)
+    if len(score.notes) == 0:
+        raise SkipFile("drums only" if len(score.drums) else "no notes")
+    return score
 
 
 def music_to_score(music, resolution: int, title: str = "", copy: bool = True) -> Score:
@@ -135,16 +314,6 @@ def music_to_score(music, resolution: int, title: str = "", copy: bool = True) -
     )
 
 
-def read_score(path: str | Path, resolution: int) -> Score:
-    """Read a MIDI file onto the grid.  Raises SkipFile(reason) for files that cannot be used
-    (not MIDI, corrupt, type 2, zero ticks per beat, no notes, drums only)."""
-    path = Path(path)
-    score = music_to_score(_read_music(path), resolution, title=path.stem, copy=False)
-    if len(score.notes) == 0:
-        raise SkipFile("drums only" if len(score.drums) else "no notes")
-    return score
-
-
 # --------------------------------------------------------------------------- writing
 
 
@@ -178,9 +347,9 @@ def score_to_music(score: Score, include_drums: bool = True):
     )
 
 
-# Key names as mido spells them (by the circle of fifths).  muspy names every root with a
-# sharp ("D#" major), which mido rejects: Eb, Ab and Bb major could not be written.
-_MIDO_KEYS = {
+# Key names as mido spells them (by the circle of fifths), for both MIDI writers.  muspy
+# names every root with a sharp ("D#" major), which mido rejects.
+MIDO_KEYS = {
     "major": ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"),
     "minor": ("Cm", "C#m", "Dm", "Ebm", "Em", "Fm", "F#m", "Gm", "G#m", "Am", "Bbm", "Bm"),
 }
@@ -188,7 +357,6 @@ _MIDO_KEYS = {
 
 def music_to_mido(music):
     """A ``muspy.Music`` as a ``mido.MidiFile`` (muspy's conversion, key signatures ours)."""
-    import mido
     import muspy
 
     keys = music.key_signatures
@@ -200,8 +368,8 @@ def music_to_mido(music):
     finally:
         music.key_signatures = keys
     extra = [
-        (int(k.time), mido.MetaMessage("key_signature", key=_MIDO_KEYS[k.mode][int(k.root) % 12]))
-        for k in keys if k.root is not None and k.mode in _MIDO_KEYS
+        (int(k.time), mido.MetaMessage("key_signature", key=MIDO_KEYS[k.mode][int(k.root) % 12]))
+        for k in keys if k.root is not None and k.mode in MIDO_KEYS
     ]
     if extra:
         meta, now, timed = midi.tracks[0], 0, []
@@ -221,8 +389,6 @@ def music_to_mido(music):
 
 def write_music(music, path: str | Path) -> None:
     """Write a ``muspy.Music`` as a MIDI file, atomically (a temp file renamed into place)."""
-    from stylegen.fileio import atomic_path
-
     with atomic_path(path, suffix=".mid") as tmp:
         music_to_mido(music).save(tmp)
 
@@ -262,16 +428,35 @@ def _is_folder_dataset(cls) -> bool:
             and bool(getattr(cls, "_sources", None)))
 
 
+def _open_read_only(cls, root: Path):
+    """A muspy folder dataset over ``root`` in on-the-fly mode, built without its
+    constructor: ``FolderDataset.__init__`` touches ``root/.muspy.success`` (and
+    ``RemoteDataset.__init__`` may create ``root``), writing into the user's data folder.
+    This sets the attributes those constructors set (muspy 0.5) and lists the raw files."""
+    ds = cls.__new__(cls)
+    ds.root = Path(root).expanduser().resolve()
+    ds.kind = "json"
+    ds._factory = lambda: None
+    ds._filenames = []
+    ds.raw_filenames = []
+    ds.converted_filenames = []
+    ds.on_the_fly()
+    if not ds._filenames:
+        raise ValueError("Nothing found in the directory.")
+    return ds
+
+
 def open_muspy_dataset(name: str, root: str | Path, refresh: bool = False):
     """A muspy dataset by class name over a local root; never downloads.
 
     muspy marks a complete local copy with a ``.muspy.success`` file in the root (written
-    by its own download); a root without it is reported, not fetched.  Opened datasets are
-    kept per process; ``refresh`` lists the root again.
+    by its own download); a root without it is reported, not fetched.  Nothing is written
+    into the root (muspy's constructor would touch the marker).  Opened datasets are kept
+    per process (keyed by the resolved root); ``refresh`` lists the root again.
     """
     import muspy.datasets as mds
 
-    key = (name, str(root))
+    key = (name, str(Path(root).expanduser().resolve()))
     if key in _DATASETS and not refresh:
         return _DATASETS[key]
     cls = getattr(mds, name, None)
@@ -286,7 +471,7 @@ def open_muspy_dataset(name: str, root: str | Path, refresh: bool = False):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            ds = cls(root, download_and_extract=False, convert=False, use_converted=False, verbose=False)
+            ds = _open_read_only(cls, root)
         except Exception as e:  # muspy raises ValueError("Nothing found...") and others
             raise StylegenError(f"{root}: cannot open muspy's {name}: {e}") from None
     _DATASETS[key] = ds
@@ -305,12 +490,9 @@ def item_file(ref) -> Path:
 
 def read_muspy_item(name: str, root: str | Path, ref, resolution: int) -> Score:
     """Read one item of a muspy dataset onto the grid (SkipFile when it cannot be used)."""
-    if not isinstance(ref, (tuple, list)) and Path(ref).suffix.lower() in (".mid", ".midi"):
+    if not isinstance(ref, (tuple, list)) and is_midi_file(ref):
         # a MIDI file: the same reader (and skip reasons) as a plain folder source
-        score = music_to_score(_read_music(Path(ref)), resolution, title=Path(ref).stem, copy=False)
-        if len(score.notes) == 0:
-            raise SkipFile("drums only" if len(score.drums) else "no notes")
-        return score
+        return read_score(ref, resolution)
     ds = open_muspy_dataset(name, root)
     try:
         with warnings.catch_warnings():

@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from stylegen.data.midi import DURATION, ONSET, PITCH, TRACK, VELOCITY, Score, TrackInfo, sort_notes
+from stylegen.data.midi import music_to_score, score_to_music
+from stylegen.data.score import DURATION, ONSET, PITCH, TRACK, VELOCITY, Score, TrackInfo, sort_notes
 
 CHANNELS = ("onset", "sustain")
 ONSET_CH, SUSTAIN_CH = 0, 1
@@ -101,7 +102,7 @@ def notes_to_roll(
 
 def score_to_roll(score: Score, spec: RollSpec):
     """The whole piece as a bool tensor (2, T, P), T = score.length."""
-    import torch
+    import torch  # not at module level: a warm `stylegen data` reads rolls' specs without torch
 
     if score.resolution != spec.resolution:
         raise ValueError(f"score is on a {score.resolution}-step grid, spec wants {spec.resolution}")
@@ -119,7 +120,7 @@ def canonical_roll(roll):
     fakes of training), and on bool numpy arrays.  Judge generated rolls only in this form:
     a classifier shown the raw ones can be fooled by patterns no MIDI file holds."""
     if hasattr(roll, "detach"):
-        import torch
+        import torch  # a torch tensor came in, so torch is loaded already (see score_to_roll)
 
         on, sus = roll[..., ONSET_CH, :, :], roll[..., SUSTAIN_CH, :, :]
         s2 = torch.maximum(on, sus)
@@ -230,15 +231,11 @@ def roll_to_score(
 
 def music_to_roll(music, spec: RollSpec):
     """``muspy.Music`` -> bool roll (2, T, P) on the spec's grid (drums left out)."""
-    from stylegen.data.midi import music_to_score
-
     return score_to_roll(music_to_score(music, spec.resolution), spec)
 
 
 def roll_to_music(roll, spec: RollSpec, template: Score | None = None, threshold: float = 0.5):
     """Roll -> ``muspy.Music`` (with the template's tempo map and meter when given)."""
-    from stylegen.data.midi import score_to_music
-
     return score_to_music(roll_to_score(roll, spec, template=template, threshold=threshold))
 
 

@@ -12,11 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stylegen.config import Recipe, SourceConfig
-from stylegen.data.midi import item_file, muspy_dataset_items
+from stylegen.data.midi import MIDI_SUFFIXES, item_file, list_midi_files, muspy_dataset_items  # noqa: F401
 from stylegen.errors import StylegenError
-
-MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".smf")
-
 
 @dataclass(frozen=True)
 class Item:
@@ -38,30 +35,29 @@ class Item:
             return (self.key, -1, -1)
 
 
-def _is_midi(p: Path) -> bool:
-    return p.suffix.lower() in MIDI_SUFFIXES and not p.name.startswith(".")
-
-
 def list_source(recipe: Recipe, style: str, source: SourceConfig) -> list[Item]:
-    """The items one source provides, sorted by path."""
+    """The items one source provides, sorted by path.
+
+    Paths are resolved (``..`` and symbolic links taken out), so the same files reached by
+    two spellings (``work/../shared/data``, ``stylegen/../shared/data``) are the same items,
+    with the same cache key and split."""
     if source.path is not None:
         p = recipe.resolve(source.path)
         if p.is_file():
-            return [Item(style, str(p.absolute()))]
+            return [Item(style, str(p.resolve()))]
         if p.is_dir():
-            files = sorted(f for f in p.rglob("*") if f.is_file() and _is_midi(f))
-            return [Item(style, str(f.absolute())) for f in files]
+            return [Item(style, str(f)) for f in list_midi_files(p.resolve())]
         raise StylegenError(f"{recipe.source_file}: styles.{style}: no such file or folder: {p}")
     if source.glob is not None:
         pattern = str(recipe.resolve(source.glob))
-        files = sorted(Path(f) for f in globlib.glob(pattern, recursive=True))
-        return [Item(style, str(f.absolute())) for f in files if f.is_file()]
-    root = recipe.resolve(source.root)
+        files = sorted({Path(f).resolve() for f in globlib.glob(pattern, recursive=True)})
+        return [Item(style, str(f)) for f in files if f.is_file()]
+    root = recipe.resolve(source.root).resolve()
     refs = muspy_dataset_items(source.muspy, root)
     out = []
     for ref in refs:
         ref = tuple(str(x) if isinstance(x, Path) else x for x in ref) if isinstance(ref, (tuple, list)) else str(ref)
-        out.append(Item(style, str(item_file(ref).absolute()), ref=ref, dataset=(source.muspy, str(root))))
+        out.append(Item(style, str(item_file(ref).resolve()), ref=ref, dataset=(source.muspy, str(root))))
     return out
 
 

@@ -29,7 +29,8 @@ def register(kind: str, name: str) -> Callable:
 
 
 def _load_all() -> None:
-    # importing the modules registers their classes
+    # importing the model modules registers their classes; not at module level because they
+    # import this module (to register), and a recipe check should not load torch before it must
     import stylegen.models  # noqa: F401
 
 

@@ -209,6 +209,27 @@ def test_second_run_is_a_cache_hit_with_the_same_corpus(tiny_recipe, monkeypatch
     assert all(np.array_equal(p.notes, q.notes) for p, q in zip(first.pieces, second.pieces))
 
 
+def test_the_cache_is_keyed_on_the_resolved_path(tiny_corpus, tmp_path, monkeypatch):
+    # the same files reached by two spellings of the data folder: one cache, one set of keys
+    (tmp_path / "x" / "y").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tiny_corpus)
+    spellings = [tiny_corpus, tmp_path / "x" / "y" / ".." / ".." / tiny_corpus.name, tmp_path / "link"]
+    first = prepare(load_recipe(TINY, [f"data_root={spellings[0]}", f"data.cache_dir={tmp_path / 'c'}"]))
+    assert not any(r.cache_hit for r in first.reports.values())
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("a cache hit must not read any file")
+
+    monkeypatch.setattr(dataset, "_read_items", no_reading)
+    for other in spellings[1:]:
+        again = prepare(load_recipe(TINY, [f"data_root={other}", f"data.cache_dir={tmp_path / 'c'}"]))
+        assert all(r.cache_hit for r in again.reports.values())
+        assert [r.cache_file for r in again.reports.values()] == [r.cache_file for r in first.reports.values()]
+        assert [(p.key, p.split) for p in again.pieces] == [(p.key, p.split) for p in first.pieces]
+    assert len(list((tmp_path / "c").glob("*.pkl"))) == 2  # one file per style, not one per spelling
+    assert all(p.key.startswith(str(tiny_corpus.resolve())) for p in first.pieces)
+
+
 def test_a_touched_file_invalidates_only_its_style(tiny_corpus, tiny_recipe):
     prepare(tiny_recipe())
     bump_mtime(tiny_corpus / "a" / "a2.mid")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -151,6 +152,33 @@ K:G
 G A B|d B G|A B c|B3|
 
 """
+
+
+def _snapshot(root: Path) -> dict:
+    """Every path under root with its size and modification time (ns)."""
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.parametrize("abc", [False, True])
+def test_opening_a_muspy_dataset_writes_nothing_into_its_root(tmp_path, abc):
+    # muspy's constructor touches root/.muspy.success; the user's data folder stays as it was
+    if abc:
+        root = tmp_path / "nmd"
+        (root / "ABC_cleaned").mkdir(parents=True)
+        (root / "ABC_cleaned" / "book.abc").write_text(ABC_BOOK)
+        (root / ".muspy.success").touch()
+        source = {"muspy": "NottinghamDatabase", "root": str(root)}
+    else:
+        root = muspy_root(tmp_path / "lmd")
+        source = {"muspy": "LakhMIDIDataset", "root": str(root)}
+    old = 1_000_000_000 * 10**9  # 2001: a write would move it to now
+    for p in [root, *root.rglob("*")]:
+        os.utime(p, ns=(old, old))
+    before = _snapshot(root)
+    r = recipe(tmp_path, source)
+    assert prepare(r).reports["s"].used == 2
+    assert _snapshot(root) == before
+    assert root.stat().st_mtime_ns == old  # nothing created or removed in it either
 
 
 def test_an_abc_muspy_dataset_gives_one_item_per_tune(tmp_path):
