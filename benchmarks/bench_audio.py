@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def build_piece(minutes: float = 3.0, qpm: float = 100.0, resolution: int = 4):
     """A Score of ``minutes`` at ``qpm``: melody, chords, bass and drums."""
-    from stylegen.data.midi import Score, TrackInfo
+    from stylegen.data.score import Score, TrackInfo
 
     beats = int(round(minutes * qpm))
     rng = np.random.default_rng(0)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stylegen.data.midi import Score, TrackInfo, write_score
+from stylegen.data.midi import write_score
+from stylegen.data.score import Score, TrackInfo
 
 RES = 4  # steps per beat
 CHORDS = [(60, 64, 67), (55, 59, 62), (57, 60, 64), (53, 57, 60)]  # C G Am F

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stylegen.data.midi import DURATION, ONSET, PITCH, TRACK, VELOCITY, Score, TrackInfo
+from stylegen.data.score import DURATION, ONSET, PITCH, TRACK, VELOCITY, Score, TrackInfo
 
 CHORD_LOW = 48  # the chord's octave: C3..B3
 BASS_LOW = 36  # the bass's octave: C2..B2

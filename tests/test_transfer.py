@@ -15,7 +15,8 @@ import torch
 import stylegen
 from stylegen.checkpoint import export_inference, load_checkpoint, save_checkpoint
 from stylegen.data.fastmidi import midi_length_beats
-from stylegen.data.midi import DURATION, ONSET, PITCH, TRACK, VELOCITY, read_score
+from stylegen.data.midi import read_score
+from stylegen.data.score import DURATION, ONSET, PITCH, TRACK, VELOCITY
 from stylegen.errors import StylegenError
 from stylegen.inference.melody import melody_mask, top_voice_mask
 from stylegen.inference.options import check_strength, check_temperature, parse_style, style_input

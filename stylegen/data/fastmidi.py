@@ -10,8 +10,7 @@ mido directly (``import mido``: ~0.05 s).  The writer puts the end of every trac
 ``score.length``, so a piece that ends in a rest keeps its length in beats (muspy's writer
 ends a file at its last event), and writes 480 ticks per beat.
 
-Reading has one path, :func:`stylegen.data.midi.read_score` (symusic); ``read_score_fast``
-is that same function under the name this module used to give its own reader.
+Reading has one path, :func:`stylegen.data.midi.read_score` (symusic's C++ parser).
 """
 
 from __future__ import annotations
@@ -22,12 +21,9 @@ from pathlib import Path
 import mido
 import numpy as np
 
-from stylegen.data.midi import MIDO_KEYS, read_score
+from stylegen.data.midi import MIDO_KEYS
 from stylegen.data.score import Score, TrackInfo
 from stylegen.fileio import atomic_path
-
-read_score_fast = read_score  # the one reader; kept under its old name for callers
-
 
 def _events_to_track(events: list[tuple[int, int, object]], end: int):
     """Absolute-time events (tick, order, message) -> a mido track ending at ``end``."""
@@ -112,4 +108,4 @@ def midi_length_beats(path: str | os.PathLike) -> float:
     return max((sum(m.time for m in tr) for tr in mf.tracks), default=0) / mf.ticks_per_beat
 
 
-__all__ = ["read_score_fast", "write_score_fast", "score_to_midifile", "midi_length_beats"]
+__all__ = ["write_score_fast", "score_to_midifile", "midi_length_beats"]

@@ -16,8 +16,8 @@ from torch.utils.data import Dataset
 from stylegen.config import Recipe
 from stylegen.data.content import bar_positions
 from stylegen.data.dataset import Corpus, Piece, style_counts, window_index, window_steps
-from stylegen.data.midi import DURATION as DURATION_COL
-from stylegen.data.midi import ONSET, PITCH
+from stylegen.data.score import DURATION as DURATION_COL
+from stylegen.data.score import ONSET, PITCH
 from stylegen.data.roll import in_range, notes_to_roll
 
 class WindowDataset(Dataset):

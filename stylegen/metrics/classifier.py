@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from stylegen.checkpoint import build_model, load_checkpoint
-from stylegen.data.midi import DURATION, ONSET, Score
+from stylegen.data.score import DURATION, ONSET, Score
 from stylegen.data.roll import RollSpec, notes_to_roll
 from stylegen.errors import StylegenError
 

@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from stylegen.data.midi import DURATION, ONSET, PITCH, Score
+from stylegen.data.score import DURATION, ONSET, PITCH, Score
 
 LENGTH_TOLERANCE_BEATS = 1.0
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stylegen.data.midi import DURATION, ONSET, PITCH, TRACK, VELOCITY, sort_notes
+from stylegen.data.score import DURATION, ONSET, PITCH, TRACK, VELOCITY, sort_notes
 
 CORRUPTIONS = ("deleted", "stray", "register", "sparse_repeated")
 

@@ -33,7 +33,7 @@ from typing import Callable
 
 import numpy as np
 
-from stylegen.data.midi import Score
+from stylegen.data.score import Score
 from stylegen.errors import StylegenError
 from stylegen.metrics import content as content_m
 from stylegen.metrics import musicality as mus

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from stylegen.data.midi import ONSET, PITCH, TRACK, Score
+from stylegen.data.score import ONSET, PITCH, TRACK, Score
 from stylegen.data.roll import ONSET_CH, SUSTAIN_CH
 
 

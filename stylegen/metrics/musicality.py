@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from stylegen.data.midi import Score
+from stylegen.data.score import Score
 
 METRICS = (
     "pitch_range", "n_pitches_used", "n_pitch_classes_used", "polyphony", "polyphony_rate",

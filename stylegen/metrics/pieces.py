@@ -18,7 +18,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from stylegen.data.midi import Score, SkipFile, TrackInfo, read_score
+from stylegen.data.midi import SkipFile, read_score
+from stylegen.data.score import Score, TrackInfo
 from stylegen.data.sources import MIDI_SUFFIXES
 from stylegen.errors import StylegenError
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stylegen.data.midi import Score
+from stylegen.data.score import Score
 from stylegen.fileio import atomic_path
 from stylegen.metrics.evaluate import Evaluation
 from stylegen.metrics.musicality import METRICS as MUS_METRICS

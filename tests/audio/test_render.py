@@ -15,7 +15,7 @@ from stylegen.audio import soundfont as SF
 from stylegen.audio.loudness import limit_peaks, measure_loudness, normalize_loudness, peak_db
 from stylegen.audio.synth import synthesize
 from stylegen.audio.timing import steps_to_seconds
-from stylegen.data.midi import Score, TrackInfo
+from stylegen.data.score import Score, TrackInfo
 from stylegen.errors import StylegenError
 from tests.midifiles import Track, write_midi
 

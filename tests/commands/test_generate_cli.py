@@ -8,7 +8,8 @@ import torch
 
 from stylegen.checkpoint import load_checkpoint, save_checkpoint
 from stylegen.data.fastmidi import midi_length_beats
-from stylegen.data.midi import TRACK, read_score
+from stylegen.data.midi import read_score
+from stylegen.data.score import TRACK
 from tests.checkpoints import write_tiny_checkpoint
 from tests.commands import cli
 from tests.commands.cli import run

@@ -12,7 +12,8 @@ import pytest
 
 from stylegen.commands.transfer import own_output_pattern
 from stylegen.data.fastmidi import midi_length_beats
-from stylegen.data.midi import TRACK, read_score
+from stylegen.data.midi import read_score
+from stylegen.data.score import TRACK
 from tests.checkpoints import write_tiny_checkpoint
 from tests.commands import cli
 from tests.commands.cli import run

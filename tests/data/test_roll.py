@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from stylegen.data.midi import Score, TrackInfo, read_score, score_to_music
+from stylegen.data.midi import read_score, score_to_music
+from stylegen.data.score import Score, TrackInfo
 from stylegen.data.roll import (
     DURATION, ONSET, ONSET_CH, PITCH, SUSTAIN_CH, VELOCITY, RollSpec, in_range, music_to_roll, notes_to_roll,
     roll_to_music, roll_to_notes, roll_to_score, score_to_roll, transfer_velocities,

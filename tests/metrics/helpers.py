@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stylegen.data.midi import Score, TrackInfo
+from stylegen.data.score import Score, TrackInfo
 from stylegen.errors import StylegenError
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from stylegen.baselines import rule_baseline
-from stylegen.data.midi import Score, TrackInfo
+from stylegen.data.score import Score, TrackInfo
 from stylegen.errors import StylegenError
 from stylegen.metrics.melody import melody_notes, melody_recall, window_melody_recall
 from stylegen.metrics.score import MELODY_MIN, selection_score, selection_terms
