@@ -1,0 +1,142 @@
+"""The README's main job and a real song, through the command line, checked as a user would.
+
+* The set-up command of the README, run as written (its ``stylegen transfer ...`` part, in a
+  temporary folder holding a copy of ``examples/pop_demo.mid``): the MIDI has the input's
+  length in beats, tempo map and meter; the WAV is not silent and its measured loudness is
+  within 1 LU of the renderer's target.
+* A POP909 song from ../shared/data (skipped only where that folder is absent): the same
+  length, tempo map and meter, and with ``--keep-melody`` its melody notes exactly (same
+  times in ticks, pitches, durations and velocities).
+
+The files are read back here with mido alone, not with stylegen's own reader.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from collections import defaultdict, deque
+from fractions import Fraction
+from pathlib import Path
+
+import mido
+import pytest
+
+from stylegen.cli import main
+from tests.audiofiles import assert_sound_at_target
+from tests.conftest import REPO, SHARED_DATA
+
+POP_SONG = "pop909/001.mid"  # 294 beats, 264 melody notes, off the 16th grid (issue 11, item 5)
+
+
+# --------------------------------------------------------------------------- reading MIDI back with mido
+
+
+def _collapse(events: list[tuple]) -> list[tuple]:
+    """Events sorted by time with repeats of the value in force dropped."""
+    out: list[tuple] = []
+    for e in sorted(events):
+        if out and out[-1][0] == e[0]:
+            out[-1] = e  # the later event at the same time wins
+        elif not out or out[-1][1:] != e[1:]:
+            out.append(e)
+    return out
+
+
+def midi_facts(path: Path) -> dict:
+    """Length in beats (the last event, end of track included), tempo map [(beat, us per beat)],
+    meter [(beat, numerator, denominator)] and notes per track name [(beat, beats, pitch, velocity)],
+    with times as exact fractions of a beat."""
+    mf = mido.MidiFile(str(path))
+    tpb = mf.ticks_per_beat
+    length, tempos, meters, notes = 0, [], [], {}
+    for track in mf.tracks:
+        tick, sounding, mine = 0, defaultdict(deque), []
+        for msg in track:
+            tick += msg.time
+            if msg.type == "set_tempo":
+                tempos.append((Fraction(tick, tpb), msg.tempo))
+            elif msg.type == "time_signature":
+                meters.append((Fraction(tick, tpb), msg.numerator, msg.denominator))
+            elif msg.type == "note_on" and msg.velocity > 0:
+                sounding[(msg.channel, msg.note)].append((tick, msg.velocity))
+            elif msg.type in ("note_off", "note_on") and sounding[(msg.channel, msg.note)]:
+                on, vel = sounding[(msg.channel, msg.note)].popleft()
+                mine.append((Fraction(on, tpb), Fraction(tick - on, tpb), msg.note, vel))
+        length = max(length, tick)
+        if mine:
+            notes[track.name] = sorted(mine)
+    return {"beats": Fraction(length, tpb), "tpb": tpb, "tempos": _collapse(tempos), "meters": _collapse(meters),
+            "notes": notes}
+
+
+def assert_same_frame(out: Path, src: Path) -> tuple[dict, dict]:
+    """``out`` keeps ``src``'s length in beats (to one tick of the input), tempo map and meter."""
+    a, b = midi_facts(src), midi_facts(out)
+    assert abs(b["beats"] - a["beats"]) <= Fraction(1, a["tpb"]), \
+        f"length {float(b['beats'])} beats, the input has {float(a['beats'])}"
+    assert [t for t, _ in b["tempos"]] == [t for t, _ in a["tempos"]], "tempo changes moved"
+    assert all(abs(x - y) <= 1 for (_, x), (_, y) in zip(b["tempos"], a["tempos"])), "tempos changed"
+    assert b["meters"] == a["meters"]
+    return a, b
+
+
+# --------------------------------------------------------------------------- the README's main job
+
+
+def readme_transfer_command() -> list[str]:
+    """The ``stylegen transfer ...`` part of the README's set-up command, as words."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"^\s*pip install -e \S+ && (stylegen transfer [^\n]+)$", text, re.MULTILINE)
+    assert m, "the README's set-up command (pip install ... && stylegen transfer ...) is not there"
+    return shlex.split(m.group(1))
+
+
+def test_the_readme_main_job(tmp_path, monkeypatch):
+    words = readme_transfer_command()
+    assert words[:2] == ["stylegen", "transfer"] and "--wav" in words
+    src_rel, out_rel = Path(words[2]), Path(words[words.index("-o") + 1])
+    (tmp_path / src_rel).parent.mkdir(parents=True)
+    shutil.copy2(REPO / src_rel, tmp_path / src_rel)
+    monkeypatch.chdir(tmp_path)  # the command as written, relative paths and all, in a fresh folder
+    assert main(words[1:]) == 0
+    out = tmp_path / out_rel
+    assert_same_frame(out, tmp_path / src_rel)
+    assert midi_facts(out)["notes"], "the output holds no notes"
+    assert_sound_at_target(out.with_suffix(".wav"))
+
+
+# --------------------------------------------------------------------------- a real song
+
+
+@pytest.fixture(scope="module")
+def pop_song() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not on this machine")
+    path = SHARED_DATA / POP_SONG
+    assert path.is_file(), f"{POP_SONG} is missing from {SHARED_DATA}"
+    return path
+
+
+@pytest.mark.data
+def test_a_pop909_song_keeps_its_length_tempo_map_and_meter(pop_song, tmp_path):
+    out = tmp_path / "001.classical.mid"
+    assert main(["transfer", str(pop_song), "--style", "classical", "-o", str(out)]) == 0
+    assert_same_frame(out, pop_song)
+    assert midi_facts(out)["notes"], "the output holds no notes"
+
+
+@pytest.mark.data
+def test_a_pop909_song_keeps_its_melody_note_for_note(pop_song, tmp_path):
+    out = tmp_path / "001.classical.mid"
+    assert main(["transfer", str(pop_song), "--style", "classical", "--keep-melody", "-o", str(out)]) == 0
+    src, got = assert_same_frame(out, pop_song)
+    melody = src["notes"]["MELODY"]
+    assert len(melody) == 264
+    kept = {name: n for name, n in got["notes"].items() if name.lower() == "melody"}
+    assert len(kept) == 1, f"no single melody track in the output: {sorted(got['notes'])}"
+    (kept,) = kept.values()
+    moved = [(a, b) for a, b in zip(melody, kept) if a != b]
+    assert kept == melody, (f"{len(kept)} melody notes, the input has {len(melody)}; "
+                            f"{len(moved)} differ, first (input, output): {moved[:3]}")
