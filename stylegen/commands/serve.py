@@ -98,7 +98,10 @@ def run(args: argparse.Namespace) -> int:
                 print(warning, file=sys.stderr)
             print(url(sock), flush=True)
             config = uvicorn.Config(create_app(service), log_level="warning", access_log=False)
-            uvicorn.Server(config).run(sockets=[sock])
+            try:
+                uvicorn.Server(config).run(sockets=[sock])
+            except KeyboardInterrupt:  # uvicorn shuts down on Ctrl-C, then raises it again: the normal way out
+                pass
         finally:
             service.close()
     finally:

@@ -15,8 +15,9 @@ and turns a :class:`StylegenError` into the same one line the CLI prints (with t
 temporary folder left out of the file names).
 
 Controls map to keywords in ``TRANSFER_CONTROLS`` / ``COMPOSE_CONTROLS``; a control whose
-keyword the loaded model's method does not take is not passed (and the page hides it), so
-a renamed option is a one-line change there.
+keyword the loaded model's method does not take is not passed (and the page hides it), and
+the page starts each control at the method's own default, so a renamed option is a
+one-line change there.
 
 Every request gets a job folder (``in/`` for what was uploaded, ``out/`` for what was made)
 under one temporary folder; the oldest job folders are removed once more than
@@ -44,6 +45,7 @@ from typing import Callable, Mapping
 from stylegen.errors import StylegenError
 
 SAMPLE_RATE = 44100  # as `stylegen transfer --wav`
+GRID = 4  # steps per beat of the Scores the page reads for its rolls and its length check
 ROLL_BEATS = 64  # the rolls show the first 64 beats (the evaluation report shows 32)
 ROLL_DPI = 90
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "pop_demo.mid"  # in a source checkout
@@ -76,37 +78,44 @@ def _flag(label: str, value: str) -> bool:
 
 
 # form field -> (the API's keyword, how the field's text is read).  A field left empty is
-# not passed, so the API's default applies (the CLI's defaults are the API's).
+# not passed, so the API's default applies (the CLI's defaults are the API's).  Controls
+# for options of either generation of the model are listed: the page shows those the
+# loaded model's method takes.
 TRANSFER_CONTROLS: dict[str, tuple[str, Callable]] = {
     "source": ("source", _text),
     "strength": ("strength", _number),
     "temperature": ("temperature", _number),
     "seed": ("seed", _integer),
     "keep_melody": ("keep_melody", _flag),
+    "free_melody": ("free_melody", _flag),
 }
 COMPOSE_CONTROLS: dict[str, tuple[str, Callable]] = {
+    "strength": ("strength", _number),
     "temperature": ("temperature", _number),
 }
 # checkboxes: a form leaves an unchecked box out, which means False
-FLAGS = {"keep_melody"}
+FLAGS = {"keep_melody", "free_melody"}
 
 
-def keywords(*methods) -> set[str] | None:
-    """The keyword arguments the first method takes; where it also takes ``**options``, those
-    of the methods it hands them to (the next ones).  None: anything goes."""
-    names: set[str] = set()
+def parameters(*methods) -> dict[str, object] | None:
+    """The keyword arguments the first method takes, with their defaults (None where there
+    is none); where it also takes ``**options``, those of the methods it hands them to (the
+    next ones) as well.  None: anything goes."""
+    found: dict[str, object] = {}
     for method in methods:
         if method is None:
             continue
         params = inspect.signature(method).parameters.values()
-        names |= {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        for p in params:
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in found:
+                found[p.name] = None if p.default is p.empty else p.default
         if not any(p.kind is p.VAR_KEYWORD for p in params):
-            return names
+            return found
     return None
 
 
 def read_controls(form: Mapping[str, str], controls: dict[str, tuple[str, Callable]],
-                  accepted: set[str] | None) -> dict:
+                  accepted: Mapping[str, object] | None) -> dict:
     """The API keywords of the filled-in controls that the model's method accepts."""
     options = {}
     for field, (keyword, read) in controls.items():
@@ -169,8 +178,8 @@ class Service:
         self.root = Path(tempfile.mkdtemp(prefix="stylegen-web-"))
         self.lock = threading.Lock()
         self._jobs: deque[Path] = deque()
-        self.transfer_keywords = keywords(model.transfer_file, getattr(model, "transfer_score", None))
-        self.compose_keywords = keywords(model.generate_score)
+        self.transfer_keywords = parameters(model.transfer_file, getattr(model, "transfer_score", None))
+        self.compose_keywords = parameters(model.generate_score)
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -181,11 +190,17 @@ class Service:
         def shown(controls, accepted):
             return [f for f, (k, _) in controls.items() if accepted is None or k in accepted]
 
+        def defaults(controls, accepted):
+            return {f: accepted[k] for f, (k, _) in controls.items()
+                    if accepted is not None and isinstance(accepted.get(k), (bool, int, float, str))}
+
         return {
             "styles": list(self.model.styles),
             "checkpoint": Path(str(self.model.info.get("path", ""))).name if hasattr(self.model, "info") else "",
             "transfer_controls": shown(TRANSFER_CONTROLS, self.transfer_keywords),
             "compose_controls": shown(COMPOSE_CONTROLS, self.compose_keywords),
+            "transfer_defaults": defaults(TRANSFER_CONTROLS, self.transfer_keywords),
+            "compose_defaults": defaults(COMPOSE_CONTROLS, self.compose_keywords),
             "demo": DEMO.name if DEMO.is_file() else None,
             "limits": {"upload_mb": self.limits.upload_bytes / 2**20, "bars": self.limits.bars,
                        "files": self.limits.files},
@@ -237,8 +252,9 @@ class Service:
             score_primer = None
             if primer is not None:
                 path = self._save(job, primer)
-                score_primer = self._read(path)
-                self._check_bars(score_primer, path.name)
+                self._check_bars(self._read(path), path.name)
+                # on the model's own grid, as `stylegen generate --primer` reads it
+                score_primer = self._read(path, getattr(getattr(self.model, "spec", None), "resolution", None))
                 name = f"{path.stem}.{_slug(style)}-continued.mid"
             else:
                 name = f"{_slug(style)}-seed{seed}.mid"
@@ -350,11 +366,12 @@ class Service:
             raise StylegenError(f"no style given (known: {', '.join(self.model.styles)})")
         return style.strip()
 
-    def _read(self, path: Path):
-        """A MIDI file as the CLI reads it for transfer (StylegenError when unusable)."""
+    def _read(self, path: Path, resolution: int | None = GRID):
+        """A MIDI file as the CLI reads it (StylegenError when unusable), on a grid of
+        ``resolution`` steps per beat."""
         from stylegen.transfer import read_midi
 
-        return read_midi(path, self.model.spec.resolution)
+        return read_midi(path, resolution)
 
     def _check_bars(self, score, name: str) -> None:
         bars = len(score.bar_starts())
@@ -379,6 +396,12 @@ class Service:
         import matplotlib.pyplot as plt
 
         try:
+            # each image on its own: the upper one gets the time axis the lower one has, so
+            # that the two images have the same height and their rolls line up side by side
+            upper, lower = fig.axes[:2]
+            upper.tick_params(labelbottom=True)
+            upper.set_xlabel(lower.get_xlabel(), fontsize=7)
+            fig.tight_layout()
             fig.canvas.draw()
             renderer = fig.canvas.get_renderer()
             paths = []
@@ -417,5 +440,5 @@ def _slug(style: str) -> str:
     return style_slug(style)
 
 
-__all__ = ["Service", "Upload", "Limits", "keywords", "read_controls", "safe_name", "TRANSFER_CONTROLS",
+__all__ = ["Service", "Upload", "Limits", "parameters", "read_controls", "safe_name", "TRANSFER_CONTROLS",
            "COMPOSE_CONTROLS"]

@@ -144,20 +144,37 @@ def test_transfer_shows_rolls_plays_and_downloads_what_the_cli_writes(page, brow
     assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE"
 
 
-def test_transfer_options_reach_the_api_as_the_cli_passes_them(page, tmp_path, capsys):
+# page control -> (what is set on the page, the CLI's flags for the same)
+CLI_FLAGS = {
+    "source": ("pop", ["--source", "pop"]),
+    "strength": ("0.5", ["--strength", "0.5"]),
+    "temperature": ("0.8", ["--temperature", "0.8"]),
+    "seed": ("3", ["--seed", "3"]),
+    "keep_melody": (True, ["--keep-melody"]),
+    "free_melody": (True, ["--free-melody"]),
+}
+
+
+def test_transfer_options_reach_the_api_as_the_cli_passes_them(page, server, tmp_path, capsys):
     src = song(tmp_path / "tune.mid", bars=4)
+    shown = server.service.info()["transfer_controls"]  # the controls the loaded model takes
+    assert {"strength", "temperature", "seed"} <= set(shown) and set(shown) <= set(CLI_FLAGS)
     page.open()
+    hidden = [c for c in CLI_FLAGS if not page.css(f"#transfer-form [data-control={c}]").is_displayed()]
+    assert sorted(hidden) == sorted(set(CLI_FLAGS) - set(shown))
+    defaults = server.service.info()["transfer_defaults"]  # the API method's own defaults
+    for control in ("strength", "temperature", "seed"):
+        assert float(page.css(f"#transfer-form [name={control}]").get_property("value")) == defaults[control]
     page.upload("#transfer-file", src)
     page.set("#transfer-form select[name=style]", "classical")
-    page.set("#transfer-form select[name=source]", "pop")
-    page.set("#transfer-form input[name=strength]", "0.5")
-    page.set("#transfer-form input[name=temperature]", "0.8")
-    page.set("#transfer-form input[name=seed]", "3")
-    page.set("#transfer-form input[name=keep_melody]", True)
+    flags = []
+    for control in shown:
+        value, cli_flags = CLI_FLAGS[control]
+        page.set(f"#transfer-form [name={control}]", value)
+        flags += cli_flags
     assert page.submit("transfer") is None
     got = page.href("#transfer-output a.output-midi")
 
-    flags = ["--source", "pop", "--strength", "0.5", "--temperature", "0.8", "--seed", "3", "--keep-melody"]
     assert run(capsys, "transfer", src, "--style", "classical", "-o", tmp_path / "same.mid", *flags)[0] == 0
     assert run(capsys, "transfer", src, "--style", "classical", "-o", tmp_path / "plain.mid")[0] == 0
     assert got == (tmp_path / "same.mid").read_bytes()
@@ -227,6 +244,17 @@ def test_compose_gives_the_piece_stylegen_generate_writes(page, tmp_path, capsys
     got = page.href("#compose-output a.output-midi")
     assert run(capsys, "generate", "--style", "classical", "--bars", "4", "--seed", "7", "-o", tmp_path / "g.mid")[0] == 0
     assert got == (tmp_path / "g.mid").read_bytes()
+
+    primer = song(tmp_path / "intro.mid", bars=2)
+    page.upload("#compose-form input[name=primer]", primer)
+    page.set("#compose-form input[name=bars]", "2")
+    page.set("#compose-form input[name=seed]", "5")
+    assert page.submit("compose") is None
+    assert page.css("#compose-output figcaption").text == "output: intro.classical-continued.mid"
+    got = page.href("#compose-output a.output-midi")
+    assert run(capsys, "generate", "--style", "classical", "--bars", "2", "--seed", "5", "--primer", primer,
+               "-o", tmp_path / "c.mid")[0] == 0
+    assert got == (tmp_path / "c.mid").read_bytes()
 
     page.set("#compose-form input[name=bars]", "65")
     bars = page.css("#compose-form input[name=bars]")

@@ -95,8 +95,16 @@ function fillStyles(styles) {
   for (const select of $$("select[name=style]")) select.value = styles[Math.min(1, styles.length - 1)];
 }
 
-function hideControls(form, shown) {
-  for (const label of $$("[data-control]", form)) label.hidden = !shown.includes(label.dataset.control);
+// show the controls the model's method takes, each at the method's own default
+function setControls(form, shown, defaults) {
+  for (const label of $$("[data-control]", form)) {
+    const name = label.dataset.control;
+    label.hidden = !shown.includes(name);
+    const input = $(`[name=${name}]`, label);
+    if (!(name in defaults) || input.tagName === "SELECT") continue;
+    if (input.type === "checkbox") input.checked = Boolean(defaults[name]);
+    else input.value = defaults[name];
+  }
 }
 
 async function start() {
@@ -111,9 +119,9 @@ async function start() {
   }
   const info = await (await fetch("/api/info")).json();
   fillStyles(info.styles);
-  hideControls($("#transfer-form"), info.transfer_controls);
-  hideControls($("#batch-form"), info.transfer_controls);
-  hideControls($("#compose-form"), info.compose_controls);
+  setControls($("#transfer-form"), info.transfer_controls, info.transfer_defaults || {});
+  setControls($("#batch-form"), info.transfer_controls, info.transfer_defaults || {});
+  setControls($("#compose-form"), info.compose_controls, info.compose_defaults || {});
   $("#checkpoint").textContent = info.checkpoint ? `Model: ${info.checkpoint} (${info.styles.join(", ")}).` : "";
   if (info.demo) {
     $("#demo-name").textContent = info.demo;
