@@ -125,13 +125,19 @@ def pick_checkpoint(a, tmp: Path) -> tuple[Path, str]:
 # --------------------------------------------------------------------------- measurements
 
 
-def timed(fn, runs: int):
+CPU: dict[str, float] = {}  # label -> median CPU seconds of this process (what it costs on an idle machine)
+
+
+def timed(fn, runs: int, label: str = ""):
     fn()  # warm-up
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    if label:
+        CPU[label] = round(statistics.median(cpu), 3)
     return statistics.median(times), times
 
 
@@ -154,11 +160,11 @@ def bench(a, tmp: Path) -> dict:
     n_params = sum(p.numel() for p in model.generator.parameters())
     style = "classical" if "classical" in model.styles else model.styles[-1]
 
-    api_s, api_runs = timed(lambda: model.transfer_score(score, style, seed=0), a.runs)
-    g2_s, _ = timed(lambda: model.transfer_score(score, style, seed=0, strength=2.0), a.runs)
-    free_s, _ = timed(lambda: model.transfer_score(score, style, seed=0, free_melody=True), a.runs)
+    api_s, api_runs = timed(lambda: model.transfer_score(score, style, seed=0), a.runs, "transfer")
+    g2_s, _ = timed(lambda: model.transfer_score(score, style, seed=0, strength=2.0), a.runs, "strength2")
+    free_s, _ = timed(lambda: model.transfer_score(score, style, seed=0, free_melody=True), a.runs, "free_melody")
     out = tmp / "api-out.mid"
-    file_s, _ = timed(lambda: model.transfer_file(song, out, style, seed=0), a.runs)
+    file_s, _ = timed(lambda: model.transfer_file(song, out, style, seed=0), a.runs, "transfer_file")
     notes_out = len(model.transfer_score(score, style, seed=0).notes)
 
     # a folder: the API at several batch sizes, then one CLI call
@@ -170,10 +176,12 @@ def bench(a, tmp: Path) -> dict:
     pairs = [(f, tmp / "api-folder" / f.name) for f in sorted(folder.iterdir())]
     total_beats = sum(read_midi(f).n_beats for f, _ in pairs)
     by_batch = {}
+    cpu_by_batch = {}
     for B in a.batch_sizes:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         results = list(model.transfer_files(pairs, style, batch_size=B, seed=0))
         by_batch[B] = round(time.perf_counter() - t, 2)
+        cpu_by_batch[B] = round(time.process_time() - c, 2)
         assert not [r for *_, r in results if isinstance(r, Exception)]
     api_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -198,7 +206,9 @@ def bench(a, tmp: Path) -> dict:
         "ms_per_step": round(1000 * api_s / steps, 2),
         "transfer_strength2_s": round(g2_s, 3), "transfer_free_melody_s": round(free_s, 3),
         "transfer_file_s": round(file_s, 3),
+        "api_cpu_s": dict(CPU),
         "folder": {"songs": len(pairs), "beats": total_beats, "api_s_by_batch_size": by_batch,
+                   "api_cpu_s_by_batch_size": cpu_by_batch,
                    "cli_wall_s": round(folder_call["wall"], 2), "cli_cpu_s": round(folder_call["cpu"], 2),
                    "cli_peak_mib": round(folder_call["peak_mib"], 1)},
         "api_peak_mib": round(api_peak, 1),
@@ -217,8 +227,10 @@ def bench(a, tmp: Path) -> dict:
     print(f"load: {load_s:.2f} s")
     print(f"transfer (model loaded): {api_s:.3f} s median of {result['transfer_runs_s']} = "
           f"{result['ms_per_step']} ms/step  [target < 1 s]")
-    print(f"  strength 2: {g2_s:.3f} s; free melody: {free_s:.3f} s; transfer_file: {file_s:.3f} s")
-    print(f"folder of {f['songs']} songs ({total_beats:g} beats): API by batch size {by_batch} s; "
+    print(f"  strength 2: {g2_s:.3f} s; free melody: {free_s:.3f} s; transfer_file: {file_s:.3f} s; "
+          f"CPU seconds (median): {CPU}")
+    print(f"folder of {f['songs']} songs ({total_beats:g} beats): API by batch size {by_batch} s "
+          f"(CPU {cpu_by_batch} s); "
           f"one CLI call {f['cli_wall_s']} s wall, {f['cli_cpu_s']} s CPU, {f['cli_peak_mib']} MiB  [target < 30 s]")
     print(f"CLI call: {c['wall_s']} s wall (median of {c['wall_runs_s']}), {c['cpu_s']} s CPU  [target < 4 s]; "
           f"python -c 'import torch' alone: {result['import_torch']['wall_s']} s wall, "

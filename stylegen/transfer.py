@@ -41,6 +41,8 @@ import torch
 
 from stylegen.checkpoint import build_model, load_checkpoint
 from stylegen.data.content import ContentSpec, bar_positions, content_features, empty_content, regular_bars
+from stylegen.data.fastmidi import midi_length_beats, write_score_fast
+from stylegen.data.midi import SkipFile, music_to_score, read_score, score_to_music
 from stylegen.data.roll import RollSpec, in_range, notes_to_roll, roll_to_notes
 from stylegen.data.score import ONSET, TRACK, VELOCITY, Score, TrackInfo
 from stylegen.device import pick_device
@@ -53,6 +55,7 @@ from stylegen.inference.pieces import (
     PIANO, Prepared, bar_lines, bar_steps, finish, metric_velocities, prepare, scale_steps, to_grid,
 )
 from stylegen.inference.sampling import prime, sample_pieces
+from stylegen.shipped import shipped_path
 
 BATCH_SIZE = 16  # pieces per sample() call in folder transfer (benchmarks/README.md measured it)
 
@@ -63,8 +66,6 @@ BATCH_SIZE = 16  # pieces per sample() call in folder transfer (benchmarks/READM
 def default_checkpoint() -> Path:
     """Where the shipped checkpoint lives: inside an installed package, else
     ``checkpoints/pop2classical.pt`` in the project."""
-    from stylegen.shipped import shipped_path
-
     return shipped_path("pop2classical.pt")
 
 
@@ -129,9 +130,6 @@ def read_midi(path: str | os.PathLike, resolution: int | None = None) -> Score:
     rounded) when ``resolution`` is None, else on a grid of ``resolution`` steps per beat;
     the length is the file's last event, so a final rest is kept.  StylegenError (naming
     the file) when it cannot be used."""
-    from stylegen.data.fastmidi import midi_length_beats
-    from stylegen.data.midi import SkipFile, read_score
-
     path = Path(path)
     if not path.exists():
         raise StylegenError(f"{path}: no such file")
@@ -246,8 +244,6 @@ class Model:
             >>> music.write("song.classical.mid")                                      # doctest: +SKIP
             >>> bold = model.transfer("song.mid", "classical", strength=2.0)           # doctest: +SKIP
         """
-        from stylegen.data.midi import music_to_score, score_to_music
-
         if isinstance(music_or_path, (str, os.PathLike)):
             score = read_midi(music_or_path)
         else:
@@ -403,8 +399,6 @@ class Model:
             >>> music = load().generate(style="classical", bars=32, seed=7)   # doctest: +SKIP
             >>> music.write("new.mid")                                        # doctest: +SKIP
         """
-        from stylegen.data.midi import music_to_score, score_to_music
-
         p = None
         if primer is not None:
             p = read_midi(primer) if isinstance(primer, (str, os.PathLike)) else \
@@ -422,8 +416,6 @@ class _Composed:
 def write_midi(score: Score, path: str | os.PathLike, include_drums: bool = True) -> Path:
     """Write ``score`` atomically as a MIDI file at its own grid's ticks per beat, ending
     at its length."""
-    from stylegen.data.fastmidi import write_score_fast
-
     tpb = score.resolution if score.resolution >= 96 else None  # a coarse grid: 480 ticks per beat
     return write_score_fast(score, path, include_drums=include_drums, ticks_per_beat=tpb)
 

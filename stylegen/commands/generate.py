@@ -37,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stylegen.transfer import read_midi, write_midi
+    from stylegen.transfer import read_midi, write_midi  # torch comes with it: only once the options parse
 
     refuse_removed(args)
     writer = audio_writer() if args.wav else None

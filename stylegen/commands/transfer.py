@@ -21,7 +21,11 @@ import re
 import sys
 from pathlib import Path
 
+from tqdm import tqdm
+
+from stylegen.data.midi import list_midi_files
 from stylegen.errors import StylegenError
+from stylegen.inference.options import DEFAULT_STRENGTH, check_strength, check_temperature, parse_style
 
 REMOVED = {  # options of the old frame-wise generator, refused with the reason
     "threshold": "--threshold was removed: the generator now writes whole notes itself (there is no probability "
@@ -36,8 +40,6 @@ REMOVED = {  # options of the old frame-wise generator, refused with the reason
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """Options every model command shares."""
-    from stylegen.inference.options import DEFAULT_STRENGTH
-
     p.add_argument("--style", default=None,
                    help="target style, e.g. classical (the error lists the checkpoint's styles); "
                         "a mixture: classical=0.7,folk=0.3")
@@ -79,15 +81,13 @@ def own_output_pattern(styles: list[str]) -> re.Pattern:
 
 
 def load_model(args: argparse.Namespace):
-    from stylegen.transfer import load
+    from stylegen.transfer import load  # torch comes with it: only once a model is needed
 
     return load(args.checkpoint, device=args.device)
 
 
 def check_options(model, args: argparse.Namespace) -> None:
     """Every model option checked once, before any file is read or written."""
-    from stylegen.inference.options import check_strength, check_temperature, parse_style
-
     refuse_removed(args)
     if not args.style:
         raise StylegenError(f"no --style given (known: {', '.join(model.styles)})")
@@ -124,12 +124,6 @@ def refuse_existing(paths: list[Path], force: bool) -> None:
         n = len(existing) - 1
         more = f" and {n} other output{'s' if n > 1 else ''} already exist" if n else " already exists"
         raise StylegenError(f"{existing[0]}{more}: use --force to overwrite")
-
-
-def midi_files(folder: Path) -> list[Path]:
-    from stylegen.data.midi import list_midi_files
-
-    return list_midi_files(folder)
 
 
 # --------------------------------------------------------------------------- transfer
@@ -219,7 +213,7 @@ def folder_pairs(folder: Path, files: list[Path], style: str, styles: list[str],
 
 
 def _run_folder(args: argparse.Namespace, folder: Path, writer) -> int:
-    files = midi_files(folder)
+    files = list_midi_files(folder)
     model = load_model(args)
     check_options(model, args)
     pairs, skipped = folder_pairs(folder, files, args.style, model.styles, args.output)
@@ -228,9 +222,6 @@ def _run_folder(args: argparse.Namespace, folder: Path, writer) -> int:
         raise StylegenError(f"{folder}: no MIDI files to transfer in it{more}")
     outs = [o for _, o in pairs] + ([wav_path(o) for _, o in pairs] if writer else [])
     refuse_existing(outs, args.force)
-
-    from tqdm import tqdm
-
     failed: list[tuple[Path, str]] = []
     bar = tqdm(total=len(pairs), desc=f"transfer to {args.style}", unit="file", disable=args.quiet,
                dynamic_ncols=True, file=sys.stderr)

@@ -7,7 +7,9 @@
     check_temperature(t) -> float  1 = as trained, 0 = the most likely choice at every step
     make_generator(seed, device) -> torch.Generator (a fresh random seed when None)
 
-Every bad value is a :class:`StylegenError` naming the option.
+Every bad value is a :class:`StylegenError` naming the option.  torch is imported only
+inside the two functions that build tensors: the CLI reads the defaults and checks the
+options while building its parser and before loading a model.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import re
 from typing import Mapping
 
 import numpy as np
-import torch
 
 from stylegen.errors import StylegenError
 
@@ -68,9 +69,11 @@ def parse_style(style: StyleArg, styles: list[str]) -> np.ndarray:
     return w / w.sum()
 
 
-def style_input(weights: np.ndarray) -> torch.Tensor:
+def style_input(weights: np.ndarray):
     """The generator's style input for one piece: a (1,) style id when one style has all the
     weight (the embedding row itself), else (1, S) float weights (a mixture of rows)."""
+    import torch  # here, not at the top: the CLI builds its parser from this module without torch
+
     weights = np.asarray(weights, dtype=np.float64)
     if np.count_nonzero(weights) == 1:
         return torch.tensor([int(np.flatnonzero(weights)[0])], dtype=torch.long)
@@ -101,9 +104,11 @@ def check_temperature(temperature) -> float:
     return t
 
 
-def make_generator(seed: int | None, device: torch.device | str = "cpu") -> torch.Generator:
-    """The random generator of one call (on ``device``): seeded with ``seed``, or freshly
-    when None."""
+def make_generator(seed: int | None, device="cpu"):
+    """The random generator (a ``torch.Generator`` on ``device``) of one call: seeded with
+    ``seed``, or freshly when None."""
+    import torch  # see style_input
+
     g = torch.Generator(device=device)
     if seed is None:
         g.seed()
