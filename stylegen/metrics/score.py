@@ -1,6 +1,7 @@
-"""One number to choose a checkpoint by: a weighted mean of named metrics.
+"""One number to choose a checkpoint by.
 
-    combined_score(metrics, weights=None, prefix="") -> float
+    selection_score(metrics, prefix="") -> float     strength gated by realism and melody (below)
+    combined_score(metrics, weights=None, prefix="") -> float   an ungated weighted mean (older runs)
 
 ``weights`` maps metric names (as in ``window_metrics`` or, with ``prefix="output/"``, the
 flat dict of ``evaluate_pairs``) to weights; the score is sum(w * m) / sum(|w|).  A

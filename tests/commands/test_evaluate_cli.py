@@ -148,3 +148,58 @@ def test_evaluate_leaves_autograd_on_for_the_rest_of_the_process(tmp_path):
     main(["evaluate", "--inputs", str(tmp_path / "missing-in"), "--outputs", str(tmp_path / "missing-out"),
           "--target", "classical"])
     assert torch.is_grad_enabled()
+
+
+def test_an_existing_report_is_kept_without_force(folders, capsys):
+    d = folders
+    base = ["--inputs", d / "in", "--outputs", d / "out", "--target", "b", "--classifier", d / "clf.pt",
+            "--no-musicality", "--examples", "0", "-o", d / "rep"]
+    (d / "rep").mkdir()
+    (d / "rep" / "report.md").write_text("mine")
+    assert run(*base) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "already exists" in err[0] and "--force" in err[0]
+    assert (d / "rep" / "report.md").read_text() == "mine"
+    assert run(*base, "--force") == 0
+    assert (d / "rep" / "report.md").read_text().startswith("# Evaluation")
+
+
+def test_the_real_row_reads_only_the_target_styles_val_pieces(folders, monkeypatch, capsys):
+    import stylegen.metrics.pieces as pieces
+
+    d = folders
+    data = tiny_data(d / "data")
+    read = []
+    real_read = pieces.read_score
+
+    def counting(path, resolution):
+        read.append(Path(path))
+        return real_read(path, resolution)
+
+    monkeypatch.setattr(pieces, "read_score", counting)
+    rc = main(["evaluate", "--inputs", str(d / "in"), "--outputs", str(d / "out"), "--target", "b",
+               "--classifier", str(d / "clf.pt"), "--recipe", str(ROOT / "tests" / "recipes" / "tiny.yaml"),
+               "--set", f"data_root={data}", "--set", f"data.cache_dir={d / 'cache'}", "--no-musicality",
+               "--examples", "0", "-o", str(d / "rep")])
+    assert rc == 0
+    # the 3 input/output pairs' files (x, y, z: z's output is unreadable), then style b's one val piece
+    # (val_fraction 0.25 of 4): nothing of style a, no other piece of b, no cache written
+    real = [p for p in read if d / "data" in p.parents]
+    assert len(real) == 1 and real[0].parent.name == "b"
+    assert not (d / "cache").exists()
+    out = capsys.readouterr().out
+    assert "real b pieces: reading the val split of" in out or "real b pieces: the val split" in out
+    rep = json.loads((d / "rep" / "report.json").read_text())
+    assert any("1 of the style's 4 files (no cache)" in n for n in rep["notes"])
+    assert rep["counts"]["real_target"] == 1
+
+
+def test_the_classifier_command_keeps_an_existing_checkpoint(tmp_path, capsys):
+    out = tmp_path / "clf.pt"
+    out.write_bytes(b"mine")
+    data = tiny_data(tmp_path / "data")
+    rc = main(["classifier", str(ROOT / "tests" / "recipes" / "tiny.yaml"), f"data_root={data}", "-o", str(out),
+               "--steps", "1", "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "already exists" in err[0] and "--force" in err[0]
+    assert out.read_bytes() == b"mine"
