@@ -1,4 +1,4 @@
-"""The hook the GAN trainer calls every evaluation interval (training/gan.py).
+"""The hook the trainer calls every evaluation interval (training/loop.py).
 
     eval_fn = make_eval_fn(trainer)          # once, after the trainer is built
     eval_fn(inputs, outputs, sources, targets) -> {"val/...": float, "val/score": float}
@@ -7,30 +7,40 @@
 ``targets`` (B,) style indices in the trainer's style list.  Strength needs a classifier
 on the same time grid (rolls are moved onto its pitch rows) that knows the target styles: the shipped one by
 default (or ``classifier_path``, or $STYLEGEN_CLASSIFIER); without one the hook logs the
-content metrics only and ``val/score`` is left to the trainer, with one warning.
-``val/score`` is ``combined_score`` of the window metrics (-inf when undefined, so that
-it never wins the best checkpoint).
+content and realism metrics only, with one line saying why, and the trainer selects
+``best.pt`` by validation likelihood.
+
+Realism (metrics/realism.py) compares the outputs for each target style with real
+validation windows of that style (``real_windows`` per style, drawn once from the trainer's
+validation split) and gives the identity copy's distance beside it; melody recall is the
+share of the inputs' top-voice onsets kept.  ``val/score`` is ``selection_score``: strength
+counts only when the outputs are at least as realistic as the copy and keep the melody, so
+a checkpoint that fools the classifier with noise cannot become ``best.pt`` (-inf when
+undefined, so that it never wins).
 """
 
 from __future__ import annotations
 
 import math
 import os
-import warnings
+import sys
 from typing import Callable
 
+import numpy as np
 import torch
 
 from stylegen.errors import StylegenError
-from stylegen.metrics.score import DEFAULT_WEIGHTS, combined_score
+from stylegen.metrics.classifier import load_classifier
+from stylegen.metrics.realism import realism_metrics
+from stylegen.metrics.score import selection_score
 from stylegen.metrics.window import window_metrics
+
+REAL_WINDOWS = 48  # real validation windows per style that realism is measured against
 
 
 def compatible_classifier(spec, styles: list[str], path: str | None = None, device="cpu"):
     """(classifier, style map) or (None, reason).  The style map sends each of ``styles``
     to the classifier's label for it, or -1 when the classifier does not know it."""
-    from stylegen.metrics.classifier import load_classifier
-
     try:
         clf = load_classifier(path, device=device)
     except StylegenError as e:
@@ -72,14 +82,29 @@ class _OnRecipeRows:
         return self.clf.probs(to_pitch_range(rolls, self.spec, self.clf.spec))
 
 
-def make_eval_fn(trainer, classifier_path: str | None = None,
-                 weights: dict[str, float] | None = None) -> Callable:
-    """An evaluation function for ``trainer`` (anything with ``spec``, ``styles`` and ``device``)."""
+def real_windows(trainer, per_style: int = REAL_WINDOWS) -> dict[int, torch.Tensor]:
+    """Up to ``per_style`` validation windows of each style, evenly spread over the split,
+    without their warm-up context: (n, 2, T, P) rolls keyed by style index."""
+    ds, ctx = trainer.val_ds, getattr(trainer, "ctx", 0)
+    styles = np.array([trainer.corpus.pieces[int(p)].style for p in ds.index[:, 0]]) if len(ds) else np.zeros(0)
+    out = {}
+    for s in range(len(trainer.styles)):
+        idx = np.flatnonzero(styles == s)
+        if len(idx) == 0:
+            continue
+        pick = idx[np.linspace(0, len(idx) - 1, min(per_style, len(idx))).round().astype(int)]
+        out[s] = torch.stack([ds[int(i)]["roll"][:, ctx:] for i in pick])
+    return out
+
+
+def make_eval_fn(trainer, classifier_path: str | None = None) -> Callable:
+    """An evaluation function for ``trainer`` (anything with ``spec``, ``styles``,
+    ``device``, ``val_ds``, ``corpus`` and ``ctx``)."""
     path = classifier_path or os.environ.get("STYLEGEN_CLASSIFIER") or None
     clf, style_map = compatible_classifier(trainer.spec, list(trainer.styles), path, device=trainer.device)
     if clf is None:
-        warnings.warn(f"training metrics without style strength: {style_map}", stacklevel=2)
-    weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
+        print(f"stylegen: training metrics without style strength: {style_map}", file=sys.stderr)
+    reals = real_windows(trainer)
 
     def eval_fn(inputs: torch.Tensor, outputs: torch.Tensor, sources: torch.Tensor,
                 targets: torch.Tensor) -> dict[str, float]:
@@ -90,11 +115,29 @@ def make_eval_fn(trainer, classifier_path: str | None = None,
             mapped = torch.full_like(t, -1)
         judge = _OnRecipeRows(clf, trainer.spec) if clf is not None else None
         m = window_metrics(inputs, outputs, mapped, trainer.spec, classifier=judge)
+        # realism per target style against real windows of that style, weighted by windows
+        acc: dict[str, float] = {}
+        n_total = 0
+        for style in t.unique().tolist():
+            sel = t == style
+            if style not in reals or int(sel.sum()) < 2:
+                continue
+            r = realism_metrics(outputs[sel].cpu(), reals[style], trainer.spec, inputs=inputs[sel].cpu())
+            n = int(sel.sum())
+            for k, v in r.items():
+                acc[k] = acc.get(k, 0.0) + n * v
+            n_total += n
+            m[f"realism/fd/{trainer.styles[style]}"] = r["realism/fd"]
+        m.update({k: v / n_total for k, v in acc.items()} if n_total else {})
         out = {f"val/{k}": v for k, v in m.items()}
-        if clf is not None:
-            score = combined_score(m, weights)
-            # an undefined score must never become the best one (NaN compares false with everything)
-            out["val/score"] = score if math.isfinite(score) else float("-inf")
+        if clf is None:  # no judge of strength: the trainer selects by validation likelihood
+            return out
+        try:
+            score = selection_score(m)
+        except StylegenError:  # no realism rows (a style without validation windows)
+            score = float("-inf")
+        # an undefined score must never become the best one (NaN compares false with everything)
+        out["val/score"] = score if math.isfinite(score) else float("-inf")
         return out
 
     return eval_fn
