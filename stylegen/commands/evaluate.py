@@ -10,7 +10,9 @@ A GAN checkpoint, transferring the validation pieces of the source style itself:
     stylegen evaluate CHECKPOINT --recipe R.yaml --source pop --target classical [--pair]
 
 Both write REPORT_DIR/report.json, report.md, plots/*.png and TensorBoard events
-(REPORT_DIR/tensorboard, or --logdir).  Real target pieces for the context row and the
+(REPORT_DIR/tensorboard, or --logdir); an existing, non-empty REPORT_DIR is kept unless
+--force.  Rows: output, identity, rule baseline and real target (docs/metrics.md).  The
+library code is in stylegen/metrics/ (pieces.py, checkpoint_eval.py, evaluate.py, report.py).  Real target pieces for the context row and the
 musicality overlap come from --real DIR, or from a recipe's validation split of the target
 style (--recipe, or --real R.yaml); without either, from the classifier's own recipe when
 its data is on this machine.
@@ -55,8 +57,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu", help="device for the classifier (and the transfer model)")
     p.add_argument("--force", action="store_true", help="write into an existing, non-empty report folder")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-
-
 
 
 def run(args: argparse.Namespace) -> int:
