@@ -198,11 +198,11 @@ def test_recipe_commands_need_only_the_recipe(capsys, name):
 def train_calls(monkeypatch):
     """Run `stylegen train` up to the training call: record the overrides and the resume argument."""
     import stylegen.commands.train as command
-    import stylegen.training.gan as gan
+    import stylegen.training.loop as loop
 
     calls = []
     monkeypatch.setattr(command, "load_recipe", lambda path, overrides: calls.append(list(overrides)) or "recipe")
-    monkeypatch.setattr(gan, "train", lambda recipe, resume, run_dir, progress: calls.append(resume))
+    monkeypatch.setattr(loop, "train", lambda recipe, resume, run_dir, progress: calls.append(resume))
     return calls
 
 
