@@ -57,7 +57,7 @@ from stylegen.inference.pieces import (
 from stylegen.inference.sampling import prime, sample_pieces
 from stylegen.shipped import shipped_path
 
-BATCH_SIZE = 16  # pieces per sample() call in folder transfer (benchmarks/README.md measured it)
+BATCH_SIZE = 32  # pieces per sample() call in folder transfer (benchmarks/README.md measured 8, 16, 32)
 
 
 # --------------------------------------------------------------------------- loading

@@ -142,7 +142,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         help="keep the melody note for note (the default; kept for old scripts)")
     p.add_argument("--drop-drums", action="store_true", help="leave drum tracks out (default: kept unchanged)")
     p.add_argument("--batch-size", type=int, default=None, metavar="N",
-                   help="a folder's pieces per pass of the model (default 16)")
+                   help="a folder's pieces per pass of the model (default 32)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
