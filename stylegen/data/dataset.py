@@ -279,9 +279,16 @@ def split_keys(keys: list[str], seed: int, val_fraction: float, test_fraction: f
     return out
 
 
-def _split_name(key: str, recipe: Recipe) -> str:
-    """The part of a key that names the piece independent of where the data folder lives."""
-    root = str(recipe.resolve(".").resolve())
+def data_root(recipe: Recipe) -> str:
+    """The recipe's data root, resolved as item keys are (see sources.list_source)."""
+    return str(recipe.resolve(".").resolve())
+
+
+def _split_name(key: str, root: Recipe | str) -> str:
+    """The part of a key that names the piece independent of where the data folder lives.
+    ``root``: :func:`data_root` of the recipe (or the recipe: resolved on every call, slow
+    for thousands of keys)."""
+    root = root if isinstance(root, str) else data_root(root)
     return key[len(root):].lstrip("/") if key.startswith(root) else key
 
 
@@ -298,15 +305,16 @@ def prepare(recipe: Recipe, progress: bool = False, use_cache: bool = True) -> C
     pieces: list[Piece] = []
     reports = {}
     loaded = load_styles(recipe, spec, factory, use_cache=use_cache)
+    root = data_root(recipe)
     for si, style in enumerate(recipe.style_names):
         raw, report = loaded[style]
         reports[style] = report
-        splits = split_keys([_split_name(p["key"], recipe) for p in raw], recipe.seed,
+        splits = split_keys([_split_name(p["key"], root) for p in raw], recipe.seed,
                             recipe.data.val_fraction, recipe.data.test_fraction)
         for p in raw:
             pieces.append(Piece(key=p["key"], style=si, notes=p["notes"], bars=p["bars"], length=p["length"],
                                 melody_track=p["melody_track"], title=p["title"], out_of_range=p["out_of_range"],
-                                split=splits[_split_name(p["key"], recipe)]))
+                                split=splits[_split_name(p["key"], root)]))
     return Corpus(spec=spec, styles=recipe.style_names, pieces=pieces, reports=reports,
                   cache_dir=cache_dir_for(recipe))
 

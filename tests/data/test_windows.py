@@ -63,12 +63,22 @@ def test_an_item_is_the_window_as_a_roll_with_its_ids():
     ds = WindowDataset(corpus(p0), "train", window_bars=1, hop_bars=1)
     assert len(ds) == 2 and ds.window == 16  # the bar at 32 holds no onset
     item = ds[1]
-    assert set(item) == {"roll", "style", "piece", "start", "shift"}
+    assert set(item) == {"roll", "pos", "style", "piece", "start", "shift"}
     assert item["roll"].shape == (2, 16, 48) and item["roll"].dtype == torch.float32
     assert (item["style"], item["piece"], item["start"], item["shift"]) == (1, 0, 16, 0)
+    assert item["pos"].dtype == torch.int64 and item["pos"].tolist() == list(range(16))  # steps since the bar line
     assert np.array_equal(item["roll"].numpy().astype(bool), notes_to_roll(p0.notes, SPEC, 16, 16))
     # the note held over the bar line sounds from step 0, the later one starts at 14
     assert sorted(map(tuple, roll_to_notes(item["roll"], SPEC)[:, :3].tolist())) == [(0, 4, 64), (14, 2, 67)]
+
+
+def test_bar_positions_restart_at_the_pieces_own_bar_lines():
+    # 3/4 bars (12 steps) under 4-beat windows: the position counts from each real bar line
+    p0 = piece([(0, 4, 60), (12, 4, 62), (24, 4, 64), (36, 4, 65)], [0, 12, 24, 36], 48)
+    ds = WindowDataset(corpus(p0), "train", window_bars=2, hop_bars=2)
+    assert [ds[i]["start"] for i in range(len(ds))] == [0, 24]
+    assert ds[0]["pos"].tolist() == list(range(12)) + list(range(12)) + list(range(8))
+    assert ds[1]["pos"].tolist() == list(range(12)) + list(range(20))  # no bar line after the last one
 
 
 def test_transposition_only_on_train_and_reproducible():
