@@ -2,7 +2,7 @@
 
     GET  /                       the page (static/index.html, static/app.js, static/style.css)
     GET  /api/info               styles, the controls the model takes, limits
-    POST /api/transfer           multipart: file (or demo=1), style, source, strength, temperature, seed, keep_melody
+    POST /api/transfer           multipart: file (or demo=1), style, strength, temperature, seed, free_melody
     POST /api/compose            multipart: style, bars, seed, temperature, primer (optional)
     POST /api/batch              multipart: files (several), style, the transfer controls, audio
     GET  /files/JOB/PART/NAME    what a request made (rolls, audio, MIDI, zip)

@@ -1,7 +1,7 @@
 """What the web page does, without the web: one loaded model, a temporary folder, limits.
 
     service = Service(stylegen.load())                       # one model, shared by every request
-    service.transfer(Upload("song.mid", data), "classical", {"seed": "3", "keep_melody": "on"})
+    service.transfer(Upload("song.mid", data), "classical", {"seed": "3", "free_melody": "on"})
     service.compose("classical", {"bars": "8", "seed": "7"})
     service.batch([Upload(...), ...], "classical", {}, audio=True)
     service.close()                                          # removes the temporary folder
@@ -54,11 +54,6 @@ DEMO = Path(__file__).resolve().parents[2] / "examples" / "pop_demo.mid"  # in a
 # --------------------------------------------------------------------------- the page's controls
 
 
-def _text(label: str, value: str) -> str | None:
-    value = value.strip()
-    return value or None
-
-
 def _number(label: str, value: str) -> float:
     try:
         return float(value)
@@ -78,15 +73,12 @@ def _flag(label: str, value: str) -> bool:
 
 
 # form field -> (the API's keyword, how the field's text is read).  A field left empty is
-# not passed, so the API's default applies (the CLI's defaults are the API's).  Controls
-# for options of either generation of the model are listed: the page shows those the
-# loaded model's method takes.
+# not passed, so the API's default applies (the CLI's defaults are the API's).  The page
+# shows the controls whose keyword the loaded model's method takes.
 TRANSFER_CONTROLS: dict[str, tuple[str, Callable]] = {
-    "source": ("source", _text),
     "strength": ("strength", _number),
     "temperature": ("temperature", _number),
     "seed": ("seed", _integer),
-    "keep_melody": ("keep_melody", _flag),
     "free_melody": ("free_melody", _flag),
 }
 COMPOSE_CONTROLS: dict[str, tuple[str, Callable]] = {
@@ -94,7 +86,7 @@ COMPOSE_CONTROLS: dict[str, tuple[str, Callable]] = {
     "temperature": ("temperature", _number),
 }
 # checkboxes: a form leaves an unchecked box out, which means False
-FLAGS = {"keep_melody", "free_melody"}
+FLAGS = {"free_melody"}
 
 
 def parameters(*methods) -> dict[str, object] | None:
@@ -428,7 +420,7 @@ class Service:
 
 
 def _described(options: dict) -> str:
-    """" (seed=3, strength=0.5, keep_melody)": what was passed, for the page's message."""
+    """" (seed=3, strength=0.5, free_melody)": what was passed, for the page's message."""
     parts = [k if v is True else f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
              for k, v in options.items() if v is not False and v is not None]
     return f" ({', '.join(parts)})" if parts else ""

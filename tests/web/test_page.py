@@ -146,11 +146,9 @@ def test_transfer_shows_rolls_plays_and_downloads_what_the_cli_writes(page, brow
 
 # page control -> (what is set on the page, the CLI's flags for the same)
 CLI_FLAGS = {
-    "source": ("pop", ["--source", "pop"]),
     "strength": ("0.5", ["--strength", "0.5"]),
     "temperature": ("0.8", ["--temperature", "0.8"]),
     "seed": ("3", ["--seed", "3"]),
-    "keep_melody": (True, ["--keep-melody"]),
     "free_melody": (True, ["--free-melody"]),
 }
 

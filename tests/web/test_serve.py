@@ -88,17 +88,16 @@ def test_controls_go_only_to_keywords_the_model_takes():
     def transfer_file(src, dst, style="x", **options):
         pass
 
-    def transfer_score(score, style="x", *, strength=1.0, seed=0, melody=False):  # keep_melody renamed
+    def transfer_score(score, style="x", *, strength=1.0, seed=0, melody=False):  # free_melody renamed
         pass
 
     accepted = parameters(transfer_file, transfer_score)
     assert accepted == {"src": None, "dst": None, "style": "x", "score": None, "strength": 1.0, "seed": 0,
                         "melody": False}
-    form = {"strength": "0.5", "seed": "3", "keep_melody": "on", "temperature": "", "source": "pop"}
+    form = {"strength": "0.5", "seed": "3", "free_melody": "on", "temperature": "", "source": "pop"}
     assert read_controls(form, TRANSFER_CONTROLS, accepted) == {"strength": 0.5, "seed": 3}
     assert parameters(transfer_file) is None  # **options and nothing to follow: everything goes
-    assert read_controls({"seed": "3"}, TRANSFER_CONTROLS, None) == {"seed": 3, "keep_melody": False,
-                                                                     "free_melody": False}
+    assert read_controls({"seed": "3"}, TRANSFER_CONTROLS, None) == {"seed": 3, "free_melody": False}
     with pytest.raises(Exception, match="seed must be a whole number, got 'x'"):
         read_controls({"seed": "x"}, TRANSFER_CONTROLS, None)
 
