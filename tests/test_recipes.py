@@ -45,9 +45,10 @@ def test_recipe_data_paths_exist(path, monkeypatch):
 
 def test_pop2classical_styles_and_sources():
     r = load_recipe(REPO / "recipes" / "pop2classical.yaml", check_data=False)
-    assert r.style_names == ["pop", "classical", "folk"]
+    assert r.style_names == ["pop", "classical", "chorale", "folk"]
     assert r.data_root == "../shared/data"
-    assert [s.path for s in r.styles["classical"].sources] == ["piano-midi", "bach-chorales"]
+    assert [s.path for s in r.styles["classical"].sources] == ["piano-midi"]
+    assert [s.path for s in r.styles["chorale"].sources] == ["bach-chorales"]
     assert [s.path for s in r.styles["pop"].sources] == ["pop909"]
     assert [s.path for s in r.styles["folk"].sources] == ["nottingham"]
 
