@@ -79,7 +79,7 @@ def test_the_shipped_classifier_loads_and_knows_the_recipe_styles():
 
 
 # each style's folder in ../shared/data (recipes/pop2classical.yaml)
-REAL_FOLDERS = {"pop": "pop909", "classical": "piano-midi", "folk": "nottingham"}
+REAL_FOLDERS = {"pop": "pop909", "classical": "piano-midi", "chorale": "bach-chorales", "folk": "nottingham"}
 
 
 @pytest.mark.data
