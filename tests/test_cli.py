@@ -60,7 +60,8 @@ def test_data_prints_the_table_then_hits_the_cache(capsys, tiny_corpus, tmp_path
     code, out, err = run(capsys, *data_args(tiny_corpus, tmp_path))
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0] == "roll: 4 steps/beat, pitches 36-83 (48), channels onset+sustain, window 32 steps"
+    assert lines[0] == ("roll: 4 steps/beat, pitches 36-83 (48), channels onset+sustain, window 32 steps "
+                        "(+ 32 of context: training items of 64 steps)")
     header = lines[2].split()
     assert header[:10] == ["style", "found", "used", "skipped", "train", "val", "test", "win", "train", "win"]
     rows = {line.split()[0]: line.split() for line in lines[4:6]}
@@ -95,7 +96,7 @@ def test_nothing_skipped_says_so(capsys, tiny_corpus, tmp_path):
 def test_overrides_reach_the_data_run(capsys, tiny_corpus, tmp_path):
     code, out, _ = run(capsys, *data_args(tiny_corpus, tmp_path, "data.val_fraction=0.5", "roll.resolution=2"))
     assert code == 0
-    assert out.splitlines()[0].startswith("roll: 2 steps/beat") and out.splitlines()[0].endswith("window 16 steps")
+    assert out.splitlines()[0].startswith("roll: 2 steps/beat") and out.splitlines()[0].endswith("window 16 steps (+ 16 of context: training items of 32 steps)")
     assert out.splitlines()[4].split()[4:6] == ["2", "2"]
 
 

@@ -329,6 +329,13 @@ def window_steps(recipe_or_bars, resolution: int | None = None) -> int:
     return recipe_or_bars.data.window_bars * BAR_BEATS * recipe_or_bars.roll.resolution
 
 
+def item_bars(recipe: Recipe) -> int:
+    """Bars of one generator training item: ``data.context_bars`` of warm-up (heard, not
+    scored) followed by the ``data.window_bars`` scored.  The one definition both
+    ``stylegen data`` (its window counts) and ``stylegen train`` use."""
+    return recipe.data.window_bars + recipe.data.context_bars
+
+
 def window_starts(piece: Piece, window: int, hop_bars: int) -> np.ndarray:
     """Window starts: every ``hop_bars``-th bar line at which a window of ``window`` steps
     holds at least one note onset."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stylegen.config import Recipe
-from stylegen.data.dataset import SPLITS, Corpus, style_counts, window_index, window_steps
+from stylegen.data.dataset import SPLITS, Corpus, item_bars, style_counts, window_index, window_steps
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -22,7 +22,8 @@ def format_data_report(corpus: Corpus, recipe: Recipe, show_skipped: bool = Fals
             "beats", "notes", "out of range", "cache"]
     rows = [head]
     T = window_steps(recipe)
-    counts = {s: style_counts(corpus, window_index(corpus, s, T, recipe.data.hop_bars)) for s in SPLITS}
+    item = window_steps(item_bars(recipe), spec.resolution)  # what training reads: context + window
+    counts = {s: style_counts(corpus, window_index(corpus, s, item, recipe.data.hop_bars)) for s in SPLITS}
     for si, style in enumerate(corpus.styles):
         r = corpus.reports[style]
         per_split = {s: sum(1 for p in corpus.pieces if p.style == si and p.split == s) for s in ("train", "val", "test")}
@@ -32,7 +33,8 @@ def format_data_report(corpus: Corpus, recipe: Recipe, show_skipped: bool = Fals
                      f"{r.beats:,.0f}", f"{r.notes:,}", f"{r.out_of_range:,}",
                      "hit" if r.cache_hit else "miss (read)"])
     out = [f"roll: {spec.resolution} steps/beat, pitches {spec.lowest_pitch}-{spec.highest_pitch} "
-           f"({spec.n_pitches}), channels {'+'.join(spec.channels)}, window {T} steps",
+           f"({spec.n_pitches}), channels {'+'.join(spec.channels)}, window {T} steps "
+           f"(+ {item - T} of context: training items of {item} steps)",
            "", _table(rows), ""]
     any_skip = False
     for style in corpus.styles:

@@ -23,13 +23,13 @@ from stylegen.checkpoint import build_model, load_checkpoint
 from stylegen.data.score import DURATION, ONSET, Score
 from stylegen.data.roll import RollSpec, notes_to_roll
 from stylegen.errors import StylegenError
+from stylegen.shipped import shipped_path
 
 
 def default_classifier_path() -> Path:
-    """The shipped classifier: ``<repo>/checkpoints/classifier.pt`` beside the installed package."""
-    import stylegen
-
-    return Path(stylegen.__file__).resolve().parents[1] / "checkpoints" / "classifier.pt"
+    """The shipped classifier: ``checkpoints/classifier.pt`` of the checkout, or the copy a
+    wheel carries (``stylegen.shipped``)."""
+    return shipped_path("classifier.pt")
 
 
 class StyleClassifier:

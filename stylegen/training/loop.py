@@ -37,7 +37,7 @@ import torch.distributed as dist
 from stylegen.checkpoint import load_checkpoint, save_checkpoint
 from stylegen.config import Recipe
 from stylegen.data.content import ContentSpec, content_features, melody_clamp, top_voice
-from stylegen.data.dataset import Corpus, prepare, window_steps
+from stylegen.data.dataset import Corpus, item_bars, prepare, window_steps
 from stylegen.data.roll import RollSpec, roll_to_score
 from stylegen.data.windows import WindowDataset, collate_windows
 from stylegen.device import pick_device
@@ -164,9 +164,9 @@ class Trainer:
         # each item is context_bars of warm-up (heard, not scored) followed by the window
         d = recipe.data
         self.ctx = window_steps(d.context_bars, self.spec.resolution)
-        self.train_ds = WindowDataset(corpus, "train", d.window_bars + d.context_bars, d.hop_bars, d.transpose,
-                                      recipe.seed)
-        self.val_ds = WindowDataset(corpus, "val", d.window_bars + d.context_bars, d.hop_bars, 0, recipe.seed)
+        bars = item_bars(recipe)
+        self.train_ds = WindowDataset(corpus, "train", bars, d.hop_bars, d.transpose, recipe.seed)
+        self.val_ds = WindowDataset(corpus, "val", bars, d.hop_bars, 0, recipe.seed)
         self.stream = BatchStream(self.train_ds, recipe.schedule.batch_size, recipe.seed, rank, world)
 
         self.model_config = model_configs(recipe, self.spec, self.n_styles)
