@@ -73,7 +73,7 @@ def test_vocabulary_and_bad_checkpoints(tmp_path):
 def test_the_shipped_classifier_loads_and_knows_the_recipe_styles():
     assert default_classifier_path().is_file()  # committed: its absence is a failure, not a skip
     clf = load_classifier()
-    assert clf.styles == ["pop", "classical", "folk"]
+    assert clf.styles == ["pop", "classical", "chorale", "folk"]  # the styles of recipes/pop2classical.yaml
     assert clf.window == 64 and clf.spec.n_pitches == 84
     assert not any(math.isnan(v) for v in clf.piece_probs(scale()))
 
