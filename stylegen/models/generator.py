@@ -118,6 +118,13 @@ class TextureLSTM(nn.Module):
 
     # ------------------------------------------------------------ one pass
 
+    def conditions(self, style: torch.Tensor) -> tuple[torch.Tensor, list, torch.Tensor]:
+        """What the style gives every step, computed once a call: the style vector s (B, S_d),
+        each layer's FiLM (scale, shift) (B, H), and the output bias (B, P, 3)."""
+        s = self._style(style, self.style)
+        films = [film(s).chunk(2, dim=-1) for film in self.films]
+        return s, films, self._style(style, self.style_bias).view(-1, self.n_pitches, 3)
+
     def forward(
         self,
         prev: torch.Tensor,  # (B, 2, T, P): the output one step behind
@@ -127,15 +134,19 @@ class TextureLSTM(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor, State]:
         """Returns note logits (B, T, K, P, 3), mixture logits (B, T, K) and the new state.
         ``hold`` is not yet masked (see :meth:`mask_hold`)."""
+        return self._run(prev, self.content(content), self.conditions(style), state)
+
+    def _run(self, prev, content_proj, cond, state):
+        """forward() with the content projected (B, T, F) and the style's conditions given."""
         B, _, T, P = prev.shape
-        s = self._style(style, self.style)  # (B, S_d)
+        s, films, bias = cond
         x = torch.cat([
             self.frame(prev.permute(0, 2, 1, 3).reshape(B, T, 2 * P)),  # (B, T, F)
-            self.content(content),  # (B, T, F)
+            content_proj,  # (B, T, F)
             s[:, None].expand(B, T, s.shape[-1]),
         ], dim=-1)
         new_state: State = []
-        for i, (lstm, film) in enumerate(zip(self.lstms, self.films)):
+        for i, (lstm, (scale, shift)) in enumerate(zip(self.lstms, films)):
             if T == 1 and state is not None:  # one step (the sampling loop): the plain cell is ~10x faster
                 hc = torch.lstm_cell(x[:, 0], (state[i][0][0], state[i][1][0]), lstm.weight_ih_l0, lstm.weight_hh_l0,
                                      lstm.bias_ih_l0, lstm.bias_hh_l0)
@@ -143,12 +154,10 @@ class TextureLSTM(nn.Module):
             else:
                 h, st = lstm(x, None if state is None else state[i])  # (B, T, H)
             new_state.append(st)
-            scale, shift = film(s).chunk(2, dim=-1)  # (B, H) each
-            x = self.drop(h * (1 + scale[:, None]) + shift[:, None])
+            x = self.drop(h * (1 + scale[:, None]) + shift[:, None])  # FiLM (B, H) each
         out = self.head(x)  # (B, T, K*P*3 + K)
         K = self.mixture
-        notes = out[..., : K * P * 3].view(B, T, K, P, 3)
-        notes = notes + self._style(style, self.style_bias).view(B, 1, 1, P, 3)
+        notes = out[..., : K * P * 3].view(B, T, K, P, 3) + bias.view(B, 1, 1, P, 3)
         return notes, out[..., K * P * 3:], new_state
 
     @staticmethod
@@ -176,28 +185,6 @@ class TextureLSTM(nn.Module):
 
     # ------------------------------------------------------------ the step loop
 
-    def _guided(self, prev, content, style, state, guidance):
-        """One step's (notes, mix, state) with classifier-free guidance."""
-        if guidance == 1.0:
-            return self(prev, content, style, state)
-        B = prev.shape[0]
-        null = torch.full((B,), self.null_style, dtype=torch.long, device=prev.device)
-        if guidance == 0.0:
-            return self(prev, content, null, state)
-        if style.dtype not in (torch.int64, torch.int32):  # mixture weights: the null as a weight row too
-            style, null = F.pad(style, (0, 1)), F.one_hot(null, self.n_styles + 1).to(style.dtype)
-        both_state = None if state is None else [(torch.cat([h, h], 1), torch.cat([c, c], 1)) for h, c in state]
-        notes, mix, st = self(torch.cat([prev, prev]), torch.cat([content, content]), torch.cat([style, null]),
-                              both_state)
-        return self._combine(notes, mix, st, B, guidance)
-
-    @staticmethod
-    def _combine(notes, mix, st, B, guidance):
-        c_n, u_n = notes[:B], notes[B:]
-        c_m, u_m = mix[:B], mix[B:]
-        cond_state = [(h[:, :B], c[:, :B]) for h, c in st]
-        return u_n + guidance * (c_n - u_n), u_m + guidance * (c_m - u_m), cond_state
-
     def sample(
         self,
         content: torch.Tensor,  # (B, T, D)
@@ -221,10 +208,26 @@ class TextureLSTM(nn.Module):
         P, K = self.n_pitches, self.mixture
         prev = content.new_zeros(B, 2, P) if first is None else first
         state = self.init_state(B, content.device) if state is None else state
+        # guidance: the conditional and the unconditional ("no style") stream run as one batch
+        # of 2B, each with its own state, both hearing the frames drawn from the guided logits
+        guided = guidance != 1.0
+        if guided:
+            null = torch.full((B,), self.null_style, dtype=torch.long, device=content.device)
+            if style.dtype not in (torch.int64, torch.int32):  # mixture weights: the null as a weight row too
+                style, null = F.pad(style, (0, 1)), F.one_hot(null, self.n_styles + 1).to(style.dtype)
+            style = torch.cat([style, null])
+            content = torch.cat([content, content])
+            state = [(torch.cat([h, h], 1), torch.cat([c, c], 1)) for h, c in state]
+        cond = self.conditions(style)  # once a call, not once a step
+        content_proj = self.content(content)  # (B or 2B, T, F)
         frames = []
         temp = max(float(temperature), 1e-4)
         for t in range(T):
-            notes, mix, state = self._guided(prev[:, :, None], content[:, t:t + 1], style, state, guidance)
+            p = prev[:, :, None]
+            notes, mix, state = self._run(torch.cat([p, p]) if guided else p, content_proj[:, t:t + 1], cond, state)
+            if guided:
+                notes = notes[B:] + guidance * (notes[:B] - notes[B:])
+                mix = mix[B:] + guidance * (mix[:B] - mix[B:])
             notes = self.mask_hold(notes, prev[:, 1:2])[:, 0]  # (B, K, P, 3)
             mix = mix[:, 0]  # (B, K)
             if relaxed:
@@ -246,4 +249,6 @@ class TextureLSTM(nn.Module):
                 frame = torch.stack([fon, fsus], dim=1)
             frames.append(frame)
             prev = frame
+        if guided:
+            state = [(h[:, :B], c[:, :B]) for h, c in state]  # the conditional stream's
         return torch.stack(frames, dim=2), state  # (B, 2, T, P)
