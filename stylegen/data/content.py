@@ -87,8 +87,7 @@ def pitch_classes(spec: RollSpec, device=None, dtype=torch.float32) -> torch.Ten
 def block_ids(pos: torch.Tensor, block: int) -> torch.Tensor:
     """(..., T) long: index of each step's harmony block; a block starts at every step
     whose bar position is a multiple of ``block`` and at step 0."""
-    starts = (pos % block) == 0
-    starts = starts.clone()
+    starts = (pos % block) == 0  # a new tensor: safe to write into
     starts[..., 0] = True
     return torch.cumsum(starts.long(), dim=-1) - 1
 
