@@ -524,7 +524,7 @@ def _check(recipe: Recipe, check_models: bool = True) -> None:
         bad("model.generator.dropout", "must be in [0, 1)")
     dev = recipe.device
     if not (dev in ("auto", "cpu", "cuda", "mps") or dev.startswith("cuda:")):
-        bad("device", f"expected auto, cpu, cuda or cuda:N, got {dev!r}")
+        bad("device", f"expected auto, cpu, cuda, cuda:N or mps, got {dev!r}")
     if check_models:
         _check_registries(recipe)
 

@@ -121,7 +121,7 @@ def test_bad_literal_lists_the_choices():
         (["data.window_bars=0"], "data.window_bars: must be at least 1"),
         (["data.workers=-1"], "data.workers: must be >= 0 (0 = one per core)"),
         (["optim.lr_g=0"], "optim.lr_g: must be positive"),
-        (["device=tpu"], "device: expected auto, cpu, cuda or cuda:N, got 'tpu'"),
+        (["device=tpu"], "device: expected auto, cpu, cuda, cuda:N or mps, got 'tpu'"),
         (["styles.pop.sources=[{path: a, glob: '*.mid'}]"], "styles.pop.sources[0]: give exactly one of path, glob or muspy"),
         (["styles.pop.sources=[{muspy: LakhMIDIDataset}]"],
          "styles.pop.sources[0].root: a muspy source needs the dataset's root folder"),
