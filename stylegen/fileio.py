@@ -9,11 +9,17 @@
 
 The temp file is created with the usual permissions (0666 minus the umask), unlike
 ``tempfile.mkstemp``'s 0600, so outputs are readable like any other file.
+
+Also the names and words that the CLI and the web page share about the files they write:
+
+    style_slug("a=0.7,b=0.3") -> "a0.7-b0.3"     a style argument as a file-name part
+    beats_text(294.00625) -> "294"               a length in beats as both of them print it
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,3 +68,10 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp", overwrite: bool =
         _place(tmp, path, overwrite)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def style_slug(style: str) -> str:
+    """A style argument as a file-name part: 'classical' -> 'classical', 'a=0.7,b=0.3' -> 'a0.7-b0.3'."""
+    slug = re.sub(r"[=:]", "", style.strip())
+    slug = re.sub(r"[^A-Za-z0-9.+-]+", "-", slug).strip("-.")
+    return slug or "styled"

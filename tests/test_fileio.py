@@ -98,3 +98,12 @@ def test_concurrent_writers_get_distinct_temp_names(tmp_path):
     assert len(set(names)) == 4
     assert target.read_bytes() in {bytes([i]) for i in range(4)}  # one whole write won
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def test_style_names_as_file_name_parts():
+    from stylegen.fileio import style_slug
+
+    assert style_slug("classical") == "classical"
+    assert style_slug("classical=0.7,folk=0.3") == "classical0.7-folk0.3"
+    assert style_slug(" a b/c ") == "a-b-c"
+    assert style_slug("==") == "styled"

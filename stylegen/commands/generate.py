@@ -16,10 +16,11 @@ import secrets
 from pathlib import Path
 
 from stylegen.commands.transfer import (
-    add_model_arguments, audio_writer, check_options, load_model, refuse_existing, refuse_removed, style_slug,
-    wav_path, write_wav,
+    add_model_arguments, audio_writer, check_options, load_model, refuse_existing, refuse_removed, wav_path,
+    write_wav,
 )
 from stylegen.errors import StylegenError
+from stylegen.fileio import style_slug
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

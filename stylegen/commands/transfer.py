@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from stylegen.data.midi import list_midi_files
 from stylegen.errors import StylegenError
+from stylegen.fileio import style_slug
 from stylegen.inference.options import DEFAULT_STRENGTH, check_strength, check_temperature, parse_style
 
 REMOVED = {  # options of the old frame-wise generator, refused with the reason
@@ -63,13 +64,6 @@ def refuse_removed(args: argparse.Namespace) -> None:
     for name, why in REMOVED.items():
         if getattr(args, name, None) is not None:
             raise StylegenError(why)
-
-
-def style_slug(style: str) -> str:
-    """A style argument as a file-name part: 'classical' -> 'classical', 'a=0.7,b=0.3' -> 'a0.7-b0.3'."""
-    slug = re.sub(r"[=:]", "", style.strip())
-    slug = re.sub(r"[^A-Za-z0-9.+-]+", "-", slug).strip("-.")
-    return slug or "styled"
 
 
 def own_output_pattern(styles: list[str]) -> re.Pattern:

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from stylegen.errors import StylegenError
+from stylegen.fileio import style_slug
 
 SAMPLE_RATE = 44100  # as `stylegen transfer --wav`
 GRID = 4  # steps per beat of the Scores the page reads for its rolls and its length check
@@ -216,7 +217,7 @@ class Service:
             score_in = self._read(src)
             self._check_bars(score_in, src.name)
             style = self._style(style)
-            out = job / "out" / f"{src.stem}.{_slug(style)}.mid"
+            out = job / "out" / f"{src.stem}.{style_slug(style)}.mid"
             self.model.transfer_file(src, out, style=style, **options)
             score_out = self._read(out)
             in_roll, out_roll = self._rolls(src.stem, score_in, score_out, job / "out")
@@ -247,9 +248,9 @@ class Service:
                 self._check_bars(self._read(path), path.name)
                 # on the model's own grid, as `stylegen generate --primer` reads it
                 score_primer = self._read(path, getattr(getattr(self.model, "spec", None), "resolution", None))
-                name = f"{path.stem}.{_slug(style)}-continued.mid"
+                name = f"{path.stem}.{style_slug(style)}-continued.mid"
             else:
-                name = f"{_slug(style)}-seed{seed}.mid"
+                name = f"{style_slug(style)}-seed{seed}.mid"
             score = self.model.generate_score(style, bars, seed=seed, primer=score_primer, **options)
             from stylegen.data.fastmidi import write_score_fast
 
@@ -289,7 +290,7 @@ class Service:
                 try:
                     src = self._save(job, Upload(f"{stem}{Path(name).suffix}", upload.data))
                     self._check_bars(self._read(src), src.name)
-                    out = job / "out" / f"{stem}.{_slug(style)}.mid"
+                    out = job / "out" / f"{stem}.{style_slug(style)}.mid"
                     self.model.transfer_file(src, out, style=style, **options)
                     written.append(out)
                     if audio:
@@ -299,7 +300,7 @@ class Service:
                     failed.append(self._clean(str(e), job))
                 except Exception as e:  # one odd file must not stop the others (as the CLI's folder mode)
                     failed.append(f"{name}: {type(e).__name__}: {e}")
-            archive = job / "out" / f"{_slug(style)}.zip"
+            archive = job / "out" / f"{style_slug(style)}.zip"
             with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
                 for path in written:
                     z.write(path, path.name)
@@ -424,12 +425,6 @@ def _described(options: dict) -> str:
     parts = [k if v is True else f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
              for k, v in options.items() if v is not False and v is not None]
     return f" ({', '.join(parts)})" if parts else ""
-
-
-def _slug(style: str) -> str:
-    from stylegen.commands.transfer import style_slug
-
-    return style_slug(style)
 
 
 __all__ = ["Service", "Upload", "Limits", "parameters", "read_controls", "safe_name", "TRANSFER_CONTROLS",

@@ -76,6 +76,20 @@ def test_only_serve_imports_the_web_framework():
     assert out.strip() == "[]"
 
 
+def test_the_page_imports_nothing_from_the_commands():
+    """The page sits beside the CLI, not above it: what both need (style_slug) lives lower down."""
+    import ast
+
+    import stylegen.web.app as app
+    import stylegen.web.service as service
+
+    for module in (service, app):
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        names = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+        names += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        assert not [n for n in names if n.startswith("stylegen.commands")], (module.__name__, names)
+
+
 def test_listening_beyond_this_machine_warns():
     assert host_warning("127.0.0.1") is None and host_warning("::1") is None
     assert "anyone who can reach this machine" in host_warning("0.0.0.0")
