@@ -2,8 +2,10 @@
 
 Each subcommand is a module under ``stylegen/commands/`` with ``add_arguments(parser)``
 (its options, on the subparser the CLI makes) and ``run(args) -> int``; it is listed once
-in ``COMMANDS``, with its one-line help in ``HELP``.  A :class:`StylegenError`
-(bad input) is printed as one line and exits with status 2; nothing else is caught.
+in ``COMMANDS``, with its one-line help in ``HELP``.  Only the module of the command being
+run is imported (``stylegen --help`` imports none: the list comes from ``HELP``).  A
+:class:`StylegenError` (bad input) is printed as one line and exits with status 2; nothing
+else is caught.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 from stylegen import __version__
 from stylegen.errors import StylegenError
 
-# name -> module under stylegen.commands (imported lazily so `stylegen --help` is fast)
+# name -> module under stylegen.commands; build_parser imports only the one being run
 COMMANDS = {
     "data": "stylegen.commands.data",
     "train": "stylegen.commands.train",
@@ -41,7 +43,10 @@ HELP = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``command``, only that command's module is imported and only its
+    subparser gets its options (the others are listed with their help line).  None: every
+    command's options (for documentation and tests)."""
     parser = argparse.ArgumentParser(
         prog="stylegen",
         description="Re-write music in another style and compose in a chosen style (LSTM-GAN over piano-rolls).",
@@ -50,14 +55,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module in COMMANDS.items():
         p = sub.add_parser(name, help=HELP.get(name), description=HELP.get(name))
-        mod = importlib.import_module(module)
-        mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
+        if command is None or name == command:
+            mod = importlib.import_module(module)
+            mod.add_arguments(p)
+            p.set_defaults(_run=mod.run)
     return parser
 
 
+def command_of(argv: list[str]) -> str:
+    """The subcommand named in ``argv`` ("" when none): its first word that is not an option
+    (the top level has only options without values: --help, --version)."""
+    return next((a for a in argv if not a.startswith("-")), "")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(command_of(argv))
     args, extra = parser.parse_known_args(argv)
     # key=value overrides may follow an option (`stylegen data R.yaml --quiet seed=1`):
     # argparse stops filling a nargs="*" positional at the first option

@@ -276,3 +276,18 @@ def test_data_and_train_report_the_same_train_windows(capsys, tmp_path):
     m = re.search(r"([\d,]+) train windows", out)
     assert m, out
     assert int(m.group(1).replace(",", "")) == data_windows
+
+
+def test_only_the_command_being_run_is_imported():
+    """cli.py says so: ``stylegen --help`` imports no command, ``stylegen data ...`` only data's."""
+    code = ("import sys, stylegen.cli as c\n"
+            "for argv in (['--help'], ['data', '--help']):\n"
+            "    try:\n"
+            "        c.main(argv)\n"
+            "    except SystemExit:\n"
+            "        pass\n"
+            "    print(sorted(m for m in sys.modules if m.startswith('stylegen.commands.')), file=sys.stderr)\n")
+    p = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    after_help, after_data = p.stderr.strip().splitlines()[-2:]
+    assert after_help == "[]"
+    assert after_data == "['stylegen.commands.data']"
