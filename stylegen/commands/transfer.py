@@ -81,7 +81,8 @@ def load_model(args: argparse.Namespace):
 
 
 def check_options(model, args: argparse.Namespace) -> None:
-    """Every model option checked once, before any file is read or written."""
+    """Every model option checked before any input is read or output written (the model's
+    methods check them again for their own callers: inference/options.py)."""
     refuse_removed(args)
     if not args.style:
         raise StylegenError(f"no --style given (known: {', '.join(model.styles)})")

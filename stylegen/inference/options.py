@@ -1,4 +1,4 @@
-"""What a user asks of the generator, checked once, before any file is read or written.
+"""What a user asks of the generator, checked before any file is read or written.
 
     parse_style("classical", styles) -> weights (S,)        also {"classical": .7, "folk": .3}
                                                               and "classical=0.7,folk=0.3"
@@ -7,9 +7,13 @@
     check_temperature(t) -> float  1 = as trained, 0 = the most likely choice at every step
     make_generator(seed, device) -> torch.Generator (a fresh random seed when None)
 
-Every bad value is a :class:`StylegenError` naming the option.  torch is imported only
-inside the two functions that build tensors: the CLI reads the defaults and checks the
-options while building its parser and before loading a model.
+Every bad value is a :class:`StylegenError` naming the option.  The checks are pure and
+cheap, and each entry point makes its own: the CLI's ``check_options`` before it reads an
+input, ``Model.transfer_files`` once for a whole folder before the first piece, and each
+``Model`` method again for its own call, so one value may be checked two or three times on
+its way to the sampler (the same answer each time).  torch is imported only inside the
+two functions that build tensors: the CLI reads the defaults from here while building its
+parser, before torch is needed.
 """
 
 from __future__ import annotations
