@@ -108,19 +108,42 @@ def test_keep_last_n(tiny_recipe, tmp_path):
     assert names == ["step-0000002.pt", "step-0000003.pt"]
 
 
-def test_resume_equals_an_uninterrupted_run(tiny_recipe, tmp_path):
-    r = tiny_recipe("schedule.steps=6", "schedule.adversarial_start=4", "checkpoint.every=3", "schedule.eval_every=3")
+def _same_state(a, b, where: str) -> None:
+    """Nested dicts/lists of tensors and numbers, equal item for item."""
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), f"{where}: keys {sorted(a)} != {sorted(b)}"
+        for k in a:
+            _same_state(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same_state(x, y, f"{where}[{i}]")
+    elif isinstance(a, torch.Tensor):
+        assert torch.equal(a, b), f"{where} differs after resume"
+    else:
+        assert a == b, f"{where}: {a!r} != {b!r}"
+
+
+def test_resume_inside_the_adversarial_stage_equals_an_uninterrupted_run(tiny_recipe, tmp_path):
+    # the checkpoint (step 3) falls inside the adversarial stage (from step 2 on): a resume
+    # that forgot the discriminator or either optimiser would go on differently
+    r = tiny_recipe("schedule.steps=6", "schedule.adversarial_start=2", "checkpoint.every=3", "schedule.eval_every=3")
     full = train(r, run_dir=tmp_path / "full", progress=False)
     part = tmp_path / "part"
     train(r, run_dir=part, progress=False, stop_after=3)  # "killed" after step 3
     assert sorted(p.name for p in (part / "checkpoints").glob("step-*.pt")) == ["step-0000003.pt"]
+    mid = load_checkpoint(part / "checkpoints" / "step-0000003.pt")
+    fresh = make_trainer(r)  # what a resume that forgot D and its optimiser would start from
+    assert mid["step"] > r.schedule.adversarial_start
+    assert mid["optimizers"]["discriminator"]["state"], "no discriminator step before the checkpoint"
+    assert any(not torch.equal(v, mid["models"]["discriminator"][k]) for k, v in fresh.D.state_dict().items())
     resumed = train(r, resume=str(part), progress=False)
     a = load_checkpoint(full)
     b = load_checkpoint(resumed)
     assert a["step"] == b["step"] == 6
     for name in ("generator", "discriminator"):
-        for k, v in a["models"][name].items():
-            assert torch.equal(v, b["models"][name][k]), f"{name}.{k} differs after resume"
+        _same_state(a["models"][name], b["models"][name], f"models.{name}")
+        _same_state(a["optimizers"][name], b["optimizers"][name], f"optimizers.{name}")
 
 
 def test_resume_auto_finds_the_newest_run(tiny_recipe, tmp_path):
