@@ -3,8 +3,13 @@
     descriptors(windows, spec) -> (N, D) float64       musical features of each window
     frechet_distance(x, y, shrink=True) -> float       between two sets of descriptors
     two_sample_auc(x, y, groups_x, groups_y) -> float  a grouped cross-validated classifier
-    realism_metrics(outputs, reals, spec, inputs=None, auc=False) -> {name: float}
+    realism_metrics(outputs, reals, spec, inputs=None, auc=False, giveaway=0) -> {name: float}
                                                        the training-time entry point (rolls)
+    giveaway(out_feats, real_feats, ref_feats, copy_feats=None) -> rows
+                                                       "what gives it away": per feature, the
+                                                       mean's distance from the reference in
+                                                       the reference's standard deviations
+    realism_report(rows, real, spec) -> RealismReport  evaluations: FD, AUC and give-away rows
 
 Windows are piano-rolls (N, 2, T, P) (bool numpy arrays or torch tensors of 0/1 values; a
 torch tensor is put in its canonical form first, as a MIDI file of it would hold it).  The
@@ -30,6 +35,7 @@ indistinguishable, 1.0 = always told apart.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -59,6 +65,56 @@ def _names() -> list[str]:
 
 
 FEATURES: list[str] = _names()
+
+_DEGREES = ["tonic", "♭2", "2nd", "♭3", "3rd", "4th", "♯4/♭5", "5th", "♭6", "6th", "♭7", "7th"]
+_MOVES = {"0": "repeated notes", "1-2": "steps (1-2 semitones)", "3-4": "thirds", "5-7": "fourths and fifths",
+          "8-12": "sixths to octaves", "13+": "leaps beyond an octave"}
+_LENGTHS = {"1": "a 16th", "2": "an 8th", "3": "a dotted 8th", "4": "a quarter", "3-4": "a dotted 8th or quarter",
+            "5-8": "over a quarter, up to a half", "9-16": "over a half, up to a bar", "17+": "over a bar",
+            "9+": "over a half"}
+_TOGETHER = ["semitones / major 7ths", "whole tones / minor 7ths", "minor 3rds / major 6ths",
+             "major 3rds / minor 6ths", "fourths / fifths", "tritones"]
+_IN_BEAT = ["on the beat", "on the 2nd 16th of a beat", "on the off-beat 8th", "on the 4th 16th of a beat"]
+_PLAIN = {
+    "minor": "minor key (share of windows)",
+    "polyphony": "notes sounding at once",
+    "silence": "silent time",
+    "onsets_per_beat": "notes started per beat (log)",
+    "onset_steps": "16ths where a note starts",
+    "pitch_mean": "register: mean pitch",
+    "pitch_std": "register: spread of pitches",
+    "top_mean": "top voice: mean pitch",
+    "bass_mean": "bass: mean pitch",
+    "downbeat": "onsets on a bar's downbeat",
+    "bar_rhythm_similarity": "rhythm repeated bar to bar",
+    "bar_chroma_similarity": "harmony repeated bar to bar",
+    "pitch_span": "pitch span (lowest to highest)",
+    "pitch_classes": "pitch classes used",
+}
+
+
+def _label(name: str) -> str:
+    """A feature's name as a musician reads it (shares are of time, moves, notes or onsets;
+    lengths on the 16th grid)."""
+    group, _, part = name.partition("/")
+    if group == "pc_in_key":
+        return f"time on the key's {_DEGREES[int(part)]}"
+    if group == "top_interval":
+        return f"top voice moves by {_MOVES[part]}"
+    if group == "bass_interval":
+        return f"bass moves by {_MOVES[part]}"
+    if group == "duration":
+        return f"notes lasting {_LENGTHS[part]}"
+    if group == "ioi":
+        return f"gap to the next onset: {_LENGTHS[part]}"
+    if group == "interval_class":
+        return f"{_TOGETHER[int(part) - 1]} sounding together"
+    if group == "beat_pos":
+        return f"onsets {_IN_BEAT[int(part)]}"
+    return _PLAIN[name]
+
+
+LABELS: dict[str, str] = {f: _label(f) for f in FEATURES}  # what each feature means, for a musician
 
 
 def _as_bool_windows(windows) -> np.ndarray:
@@ -288,6 +344,57 @@ def frechet_distance(x: np.ndarray, y: np.ndarray, shrink: bool = True,
     return float(max(0.0, diff @ diff + np.trace(c1) + np.trace(c2) - 2 * tr_sqrt))
 
 
+# --------------------------------------------------------------------------- what gives it away
+
+
+GIVEAWAY_FLOOR = 0.02  # the reference's spread is raised to this (as standardiser does)
+
+
+def _sd_from(x, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """(D,) mean of the rows of ``x`` minus ``mean``, in units of ``scale``; NaN when empty."""
+    x = np.asarray(x, np.float64)
+    if len(x) == 0:
+        return np.full(len(mean), math.nan)
+    return (x.mean(axis=0) - mean) / scale
+
+
+def giveaway(out_feats, real_feats, ref_feats, copy_feats=None, names: list[str] | None = None,
+             floor: float = GIVEAWAY_FLOOR) -> list[dict]:
+    """"What gives it away": for each feature (a column of the (n, D) descriptor arrays), how far
+    the mean of ``out_feats`` lies from the mean of ``ref_feats`` (the real reference windows)
+    in standard deviations of ``ref_feats`` (population SD, raised to ``floor``).
+
+    ``real_feats`` are other real windows of the same style (held-out pieces): their value is
+    the noise floor, what real music scores; ``copy_feats`` (optional) the identity copy's.
+    Returns one dict per feature, {"feature", "label", "output", "real"[, "identity"]}, sorted
+    by the absolute value of "output", largest first (NaN last; ties keep the feature order).
+    Positive = the outputs have more of it than real music."""
+    ref = np.asarray(ref_feats, np.float64)
+    names = list(names) if names is not None else list(FEATURES)
+    if ref.ndim != 2 or ref.shape[1] != len(names):
+        raise ValueError(f"expected reference features (n, {len(names)}), got {ref.shape}")
+    if len(ref) == 0:
+        mean, scale = np.full(len(names), math.nan), np.full(len(names), math.nan)
+    else:
+        mean, scale = ref.mean(axis=0), np.maximum(ref.std(axis=0), floor)
+    cols = {"output": _sd_from(out_feats, mean, scale), "real": _sd_from(real_feats, mean, scale)}
+    if copy_feats is not None:
+        cols["identity"] = _sd_from(copy_feats, mean, scale)
+    key = np.where(np.isfinite(cols["output"]), -np.abs(cols["output"]), np.inf)
+    order = np.argsort(key, kind="stable")
+    return [{"feature": names[i], "label": LABELS.get(names[i], names[i]),
+             **{k: float(v[i]) for k, v in cols.items()}} for i in order]
+
+
+def giveaway_summary(rows: list[dict], column: str = "output", threshold: float = 0.5) -> dict[str, float]:
+    """{"giveaway_max": largest |SD| of ``column``, "giveaway_over_<threshold>": how many
+    features lie further than ``threshold`` SD from the real reference} (NaN-safe)."""
+    v = np.array([r.get(column, math.nan) for r in rows], dtype=np.float64)
+    ok = v[np.isfinite(v)]
+    return {"giveaway_max": float(np.abs(ok).max()) if len(ok) else math.nan,
+            f"giveaway_over_{threshold:g}": float((np.abs(ok) > threshold).sum()) if len(ok) else math.nan}
+
+
 # --------------------------------------------------------------------------- two-sample test
 
 
@@ -366,7 +473,7 @@ def two_sample_auc(x: np.ndarray, y: np.ndarray, groups_x=None, groups_y=None, f
 
 
 def realism_metrics(outputs, reals, spec: RollSpec, inputs=None, auc: bool = False,
-                    groups_out=None, groups_real=None) -> dict[str, float]:
+                    groups_out=None, groups_real=None, top_features: int = 0) -> dict[str, float]:
     """Realism (and, with ``inputs``, melody recall) of a batch of output windows.
 
     ``outputs``, ``reals`` and ``inputs`` are rolls (B, 2, T, P) on ``spec``'s grid: the
@@ -380,6 +487,11 @@ def realism_metrics(outputs, reals, spec: RollSpec, inputs=None, auc: bool = Fal
         identity/realism/auc   (with ``inputs`` and ``auc=True``)
         content/melody_recall  share of the inputs' top-voice onsets the outputs keep
                                (same step and pitch; with ``inputs``)
+        realism/giveaway/<feature>   with ``top_features`` = k > 0: the k features that give
+                               the outputs away most (``giveaway``: the outputs' mean minus
+                               the reals', in SDs of the reals), signed
+        realism/giveaway_max, realism/giveaway_over_0.5   (with ``top_features``) the
+                               largest |SD| and the count of features beyond 0.5 SD
 
     ``selection_score`` (metrics/score.py) reads these names."""
     from stylegen.metrics.melody import window_melody_recall
@@ -396,6 +508,11 @@ def realism_metrics(outputs, reals, spec: RollSpec, inputs=None, auc: bool = Fal
         if auc:
             out["identity/realism/auc"] = two_sample_auc(d_in, d_real, groups_out, groups_real)
         out["content/melody_recall"] = window_melody_recall(inputs, outputs)
+    if top_features > 0 and len(d_real) and len(d_out):
+        rows = giveaway(d_out, d_real[:0], d_real)
+        out.update({f"realism/{k}": v for k, v in giveaway_summary(rows).items()})
+        for r in rows[:top_features]:
+            out[f"realism/giveaway/{r['feature']}"] = r["output"]
     return out
 
 
@@ -407,15 +524,18 @@ HOP_BARS = 2  # ... at every second bar line of the piece
 
 
 def piece_descriptors(scores: list, spec: RollSpec, window_bars: int = WINDOW_BARS,
-                      hop_bars: int = HOP_BARS) -> tuple[np.ndarray, np.ndarray]:
+                      hop_bars: int = HOP_BARS, max_windows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(descriptors (N, D), piece index (N,)) of the windows of whole pieces (Scores, put on
-    ``spec``'s grid), cut as the classifier cuts them (metrics/classifier.py piece_windows)."""
+    ``spec``'s grid), cut as the classifier cuts them (metrics/classifier.py piece_windows).
+    ``max_windows``: at most that many windows a piece, evenly spread over it."""
     from stylegen.metrics.classifier import piece_windows, regrid
 
     window = window_bars * 4 * spec.resolution
     out, groups = [], []
     for i, s in enumerate(scores):
         w = piece_windows(regrid(s, spec.resolution), spec, window, hop_bars)
+        if max_windows is not None and len(w) > max_windows:
+            w = w[np.linspace(0, len(w) - 1, max_windows).round().astype(int)]
         if len(w):
             out.append(descriptors(w, spec))
             groups.append(np.full(len(w), i))
@@ -424,21 +544,48 @@ def piece_descriptors(scores: list, spec: RollSpec, window_bars: int = WINDOW_BA
     return np.concatenate(out), np.concatenate(groups)
 
 
+@dataclass
+class RealismReport:
+    """What ``realism_report`` found: the flat metrics, the seconds per stage, the give-away
+    rows (``giveaway``: the output, real and identity columns) and every row's descriptors
+    (name -> (descriptors (N, D), piece index (N,)); "real_all" holds all the real pieces')."""
+
+    metrics: dict[str, float]
+    timings: dict[str, float]
+    giveaway: list[dict] = field(default_factory=list)
+    descriptors: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+
 def realism_rows(rows: dict[str, list], real: list, spec: RollSpec, auc: bool = True,
                  seed: int = 0) -> tuple[dict[str, float], dict[str, float]]:
+    """Realism of several sets of pieces against the same real pieces of the target style:
+    ``realism_report``'s (metrics, timings)."""
+    rep = realism_report(rows, real, spec, auc=auc, seed=seed)
+    return rep.metrics, rep.timings
+
+
+def realism_report(rows: dict[str, list], real: list, spec: RollSpec, auc: bool = True,
+                   seed: int = 0, descriptors_of: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+                   ) -> RealismReport:
     """Realism of several sets of pieces against the same real pieces of the target style.
 
     ``rows`` maps a row name ("output", "identity", "rule") to its pieces.  With four or more
     real pieces they are split in two halves by piece: every row is compared with the second
     half, and the first half gives the ``real`` row (the floor: real against real, other
     pieces); with fewer, every row is compared with all of them and there is no real row.
-    Returns ({"<row>/realism/fd", "<row>/realism/auc", "<row>/realism/windows"}, {measure:
-    seconds})."""
+    Metrics: "<row>/realism/fd", "<row>/realism/auc", "<row>/realism/windows", and for each
+    row "<row>/realism/giveaway_max" and "<row>/realism/giveaway_over_0.5" (``giveaway``
+    against the same reference).  The give-away rows are the "output" row's (with the "real"
+    and "identity" rows beside it, where present).  ``descriptors_of`` gives descriptors
+    already computed ((N, D), piece index) by row name, "real" for the real pieces."""
     import time
 
     t0 = time.perf_counter()
-    d_real, g_real = piece_descriptors(real, spec)
-    descs = {name: piece_descriptors(scores, spec) for name, scores in rows.items()}
+    known = dict(descriptors_of or {})
+    d_real, g_real = known["real"] if "real" in known else piece_descriptors(real, spec)
+    descs = {name: known[name] if name in known else piece_descriptors(scores, spec)
+             for name, scores in rows.items()}
+    all_descs = {**descs, "real_all": (d_real, g_real)}
     timings = {"descriptors": time.perf_counter() - t0}
     out: dict[str, float] = {}
     n_real = len(np.unique(g_real))
@@ -463,4 +610,14 @@ def realism_rows(rows: dict[str, list], real: list, spec: RollSpec, auc: bool = 
     timings["frechet"] = t_fd
     if auc:
         timings["two_sample_auc"] = t_auc
-    return out, timings
+    t1 = time.perf_counter()
+    table: list[dict] = []
+    if len(ref):
+        for name, (d, _) in descs.items():
+            rows_n = giveaway(d, d[:0], ref)
+            out.update({f"{name}/realism/{k}": v for k, v in giveaway_summary(rows_n).items()})
+        if "output" in descs:
+            table = giveaway(descs["output"][0], descs["real"][0] if "real" in descs else ref[:0], ref,
+                             copy_feats=descs["identity"][0] if "identity" in descs else None)
+    timings["giveaway"] = time.perf_counter() - t1
+    return RealismReport(out, timings, table, all_descs)

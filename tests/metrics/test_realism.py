@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from stylegen.data.roll import RollSpec
-from stylegen.metrics.realism import (FEATURES, descriptors, frechet_distance, ledoit_wolf, realism_metrics,
-                                      roc_auc, two_sample_auc)
+from stylegen.metrics.realism import (FEATURES, LABELS, descriptors, frechet_distance, giveaway, giveaway_summary,
+                                      ledoit_wolf, realism_metrics, roc_auc, two_sample_auc)
 
 SPEC = RollSpec(resolution=4, lowest_pitch=36, n_pitches=48)
 T = 64
@@ -134,3 +134,80 @@ def test_auc_by_ranks_and_grouped_folds():
     offs = rng.normal(scale=3, size=(20, 3))
     a2, b2 = a + offs[groups], b + offs[10 + groups]
     assert two_sample_auc(a2, b2, groups, groups) < 0.8
+
+
+def test_frechet_distance_matches_the_closed_form_for_two_gaussians():
+    """FD of N(m1, C1) and N(m2, C2) = |m1 - m2|^2 + tr(C1 + C2 - 2 (C1 C2)^(1/2)): sampled
+    without shrinkage or standardising, it must match the formula.  The covariances are chosen
+    so that the covariance term (2.20) is 9 times the mean term (0.25): an FD that drops it
+    (0.25), or drops only the cross term (10.96), is far outside the tolerance."""
+    from scipy.linalg import sqrtm
+
+    rng = np.random.default_rng(0)
+    m1, m2 = np.array([0.0, 1.0, -1.0]), np.array([0.5, 1.0, -1.0])
+    a = rng.normal(size=(3, 3))
+    c1 = a @ a.T + 0.5 * np.eye(3)
+    c2 = np.diag([4.0, 0.25, 1.0])
+    exact = float(np.sum((m1 - m2) ** 2) + np.trace(c1 + c2 - 2 * np.real(sqrtm(c1 @ c2))))
+    cov_term = exact - float(np.sum((m1 - m2) ** 2))
+    assert cov_term > 4 * float(np.sum((m1 - m2) ** 2))
+    x = rng.multivariate_normal(m1, c1, size=200_000)
+    y = rng.multivariate_normal(m2, c2, size=200_000)
+    fd = frechet_distance(x, y, shrink=False, standardise=(np.zeros(3), np.ones(3)))
+    assert fd == pytest.approx(exact, rel=0.02)
+    # the same Gaussians: only sampling noise is left
+    y1 = rng.multivariate_normal(m1, c1, size=200_000)
+    assert frechet_distance(x, y1, shrink=False, standardise=(np.zeros(3), np.ones(3))) < 0.01
+    # standardising by the reference (the default) is the formula on the rescaled Gaussians
+    s = np.sqrt(np.diag(c2))
+    exact_std = float(np.sum(((m1 - m2) / s) ** 2)
+                      + np.trace((c1 + c2) / np.outer(s, s)
+                                 - 2 * np.real(sqrtm((c1 / np.outer(s, s)) @ (c2 / np.outer(s, s))))))
+    assert frechet_distance(x, y, shrink=False) == pytest.approx(exact_std, rel=0.02)
+
+
+def test_giveaway_in_reference_sds_largest_first_with_the_real_and_copy_rows():
+    names = ["a", "b", "c"]
+    ref = np.array([[0.0, 5.0, 10.0],
+                    [2.0, 5.0, 30.0]])  # means 1, 5, 20; population SDs 1, 0 (-> floor 0.02), 10
+    out = np.array([[3.0, 5.0, -10.0],
+                    [3.0, 5.01, -10.0]])  # a +2.0; b +0.005 / 0.02 = +0.25; c -30 / 10 = -3.0
+    real = np.array([[1.0, 5.0, 15.0],
+                     [0.0, 5.0, 15.0]])  # a -0.5; b 0; c -0.5
+    copy = np.array([[1.0, 4.98, 20.0]])  # a 0; b -1.0; c 0
+    rows = giveaway(out, real, ref, copy_feats=copy, names=names)
+    assert [r["feature"] for r in rows] == ["c", "a", "b"]  # by |output|, the sign kept
+    expect = {"c": (-3.0, -0.5, 0.0), "a": (2.0, -0.5, 0.0), "b": (0.25, 0.0, -1.0)}
+    for r in rows:
+        assert (r["output"], r["real"], r["identity"]) == pytest.approx(expect[r["feature"]], abs=1e-9)
+        assert r["label"] == r["feature"]  # names outside FEATURES are their own label
+    assert giveaway(out, real, ref, names=names, floor=0.5)[2]["output"] == pytest.approx(0.01)
+    assert "identity" not in giveaway(out, real, ref, names=names)[0]
+    # an empty set gives NaN, never a made-up 0; NaN rows sort last
+    empty = giveaway(out, real[:0], ref, names=names)
+    assert all(math.isnan(r["real"]) for r in empty)
+    nan_out = giveaway(out[:0], real, ref, names=names)
+    assert [r["feature"] for r in nan_out] == names and all(math.isnan(r["output"]) for r in nan_out)
+    assert giveaway_summary(rows) == {"giveaway_max": pytest.approx(3.0), "giveaway_over_0.5": 2.0}
+    assert giveaway_summary(rows, column="real") == {"giveaway_max": pytest.approx(0.5), "giveaway_over_0.5": 0.0}
+    with pytest.raises(ValueError):
+        giveaway(out, real, ref[:, :2], names=names)
+
+
+def test_every_feature_has_a_readable_label():
+    assert set(LABELS) == set(FEATURES) and len(set(LABELS.values())) == len(FEATURES)
+    assert LABELS["interval_class/1"] == "semitones / major 7ths sounding together"
+    assert LABELS["pc_in_key/3"] == "time on the key's ♭3"
+    rows = giveaway(np.ones((2, len(FEATURES))), np.zeros((2, len(FEATURES))), np.zeros((3, len(FEATURES))))
+    assert {r["label"] for r in rows} == set(LABELS.values())
+
+
+def test_training_batches_name_the_features_that_give_them_away(sets):
+    ref, bad = sets["ref"][:64], noisy(sets["held"][:64], 9)
+    m = realism_metrics(torch.from_numpy(bad).float(), torch.from_numpy(ref).float(), SPEC, top_features=3)
+    rows = giveaway(descriptors(bad, SPEC), np.zeros((0, len(FEATURES))), descriptors(ref, SPEC))
+    top = {f"realism/giveaway/{r['feature']}": r["output"] for r in rows[:3]}
+    assert {k: v for k, v in m.items() if k.startswith("realism/giveaway/")} == pytest.approx(top)
+    assert m["realism/giveaway_max"] == pytest.approx(abs(rows[0]["output"]))
+    assert m["realism/giveaway_over_0.5"] == sum(abs(r["output"]) > 0.5 for r in rows)
+    assert not any(k.startswith("realism/giveaway") for k in realism_metrics(bad, ref, SPEC))
