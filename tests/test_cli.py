@@ -203,6 +203,7 @@ def train_calls(monkeypatch):
 
     calls = []
     monkeypatch.setattr(command, "load_recipe", lambda path, overrides: calls.append(list(overrides)) or "recipe")
+    monkeypatch.setattr(command, "finished_run", lambda recipe, resume: None)
     monkeypatch.setattr(loop, "train", lambda recipe, resume, run_dir, progress: calls.append(resume))
     return calls
 

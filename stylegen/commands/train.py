@@ -1,7 +1,8 @@
 """``stylegen train RECIPE [key=value ...] [--resume [PATH]]``: adversarial training.
 
 ``--resume`` alone continues the newest run of the recipe; ``--resume PATH`` a given run
-folder or checkpoint.  A ``key=value`` word right after ``--resume`` is an override, not a
+folder or checkpoint.  A run that already reached ``schedule.steps`` is not "resumed" for
+no steps: the command says it is complete and how to extend it, and exits 0.  A ``key=value`` word right after ``--resume`` is an override, not a
 path (``stylegen train R.yaml --resume schedule.steps=40``), unless a file of that name exists.
 
 Several GPUs or nodes: ``torchrun --nproc_per_node=N -m stylegen train RECIPE``.
@@ -58,6 +59,23 @@ def overrides_of(args: argparse.Namespace) -> list[str]:
     return [*lost, *args.overrides]
 
 
+def finished_run(recipe, resume: str) -> str | None:
+    """What to say when the checkpoint ``--resume`` finds has already reached the recipe's
+    ``schedule.steps`` (None when there are steps left to train)."""
+    from stylegen.checkpoint import load_checkpoint
+    from stylegen.training.loop import KIND, find_resume
+
+    path = find_resume(recipe, resume)
+    step = int(load_checkpoint(path, kind=KIND).get("step", 0))
+    total = recipe.schedule.steps
+    if step < total:
+        return None
+    run = path.parent.parent if path.parent.name == "checkpoints" else path.parent
+    return (f"{run} is already complete: {path.name} is at step {step} of schedule.steps={total}, so there is "
+            f"nothing to resume.  To train it further, raise the steps: stylegen train {recipe.source_file} "
+            f"--resume {run} schedule.steps={step + total}")
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
@@ -69,6 +87,12 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     recipe = load_recipe(args.recipe, overrides_of(args))
+    if args.resume:  # every rank looks (all of them stop, or none), rank 0 says it
+        done = finished_run(recipe, args.resume)
+        if done:
+            if int(os.environ.get("RANK", "0")) == 0:
+                print(done)
+            return 0
     last = train(recipe, resume=args.resume, run_dir=args.run_dir, progress=not args.quiet)
     if last is not None and int(os.environ.get("RANK", "0")) == 0:
         print(f"last checkpoint: {last}")

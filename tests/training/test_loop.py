@@ -227,6 +227,26 @@ def test_cli_smoke_trains_end_to_end(tiny_root, tmp_path, capsys):
     assert list((tmp_path / "run").glob("events.out.tfevents.*"))
 
 
+def test_resuming_a_finished_run_says_it_is_complete_and_how_to_extend_it(tiny_root, tmp_path, capsys):
+    from tests.training.conftest import SMALL_MODEL
+
+    argv = ["train", str(ROOT / "tests" / "recipes" / "tiny.yaml"), f"data_root={tiny_root}",
+            f"data.cache_dir={tmp_path / 'cache'}", "schedule.steps=2", "checkpoint.every=1", *SMALL_MODEL]
+    run = tmp_path / "run"
+    assert main([*argv, "--run-dir", str(run), "--quiet"]) == 0
+    capsys.readouterr()
+    before = sorted(p.name for p in (run / "checkpoints").iterdir())
+    assert main([*argv, "--resume", str(run)]) == 0
+    out, err = capsys.readouterr()
+    assert "already complete" in out and "step 2 of schedule.steps=2" in out
+    assert f"--resume {run} schedule.steps=4" in out
+    assert len(out.splitlines()) == 1 and "train:" not in err  # no "resuming ..." line, no empty progress bar
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == before
+    # the suggested extension trains on from step 2
+    assert main([*argv, "--resume", str(run), "schedule.steps=3", "--quiet"]) == 0
+    assert load_checkpoint(run / "checkpoints" / "step-0000003.pt")["step"] == 3
+
+
 def test_cli_bad_override_is_one_line(tiny_root, tmp_path, capsys):
     rc = main(["train", str(ROOT / "tests" / "recipes" / "tiny.yaml"), f"data_root={tiny_root}",
                "model.generator.hidden_size=big"])
