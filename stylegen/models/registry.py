@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-KINDS = ("generator", "discriminator", "classifier")
+KINDS = ("generator", "discriminator", "classifier", "harmony")
 _REGISTRY: dict[str, dict[str, Callable]] = {k: {} for k in KINDS}
 
 
