@@ -5,7 +5,7 @@
     # renamed over `path` on success; removed on any error, leaving what was there
 
     with atomic_path(path, overwrite=False) as tmp:   # never replaces an existing file
-        ...                             # StylegenError "PATH exists (use --force ...)" at the end
+        ...                             # StylegenError "PATH already exists: use --force ..." at the end
 
 The temp file is created with the usual permissions (0666 minus the umask), unlike
 ``tempfile.mkstemp``'s 0600, so outputs are readable like any other file.
@@ -28,9 +28,13 @@ from typing import Iterator
 from stylegen.errors import StylegenError
 
 
-def exists_error(path: str | os.PathLike) -> StylegenError:
-    """The one message for an output that is already there."""
-    return StylegenError(f"{path} exists (use --force to overwrite it)")
+def exists_error(path: str | os.PathLike, others: int = 0) -> StylegenError:
+    """The one message for an output that is already there (every command words it so),
+    with ``others`` more outputs that are there too."""
+    if others:
+        return StylegenError(f"{path} and {others} other output{'s' if others > 1 else ''} already exist: "
+                             "use --force to overwrite them")
+    return StylegenError(f"{path} already exists: use --force to overwrite it")
 
 
 def _place(tmp: Path, path: Path, overwrite: bool) -> None:

@@ -50,7 +50,7 @@ def test_overwrite_replaces_by_default(tmp_path):
 def test_without_overwrite_an_existing_file_is_one_clear_error_before_any_work(tmp_path):
     target = tmp_path / "out.bin"
     target.write_bytes(b"old")
-    with pytest.raises(StylegenError, match=r"out.bin exists \(use --force to overwrite it\)"):
+    with pytest.raises(StylegenError, match=r"out.bin already exists: use --force to overwrite it"):
         with atomic_path(target, overwrite=False):
             raise AssertionError("the block must not run")
     assert target.read_bytes() == b"old"

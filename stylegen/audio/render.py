@@ -1,7 +1,7 @@
 """Audio out: render a score or a MIDI file to a loudness-normalised waveform, write WAV/FLAC.
 
     render_score(score, sample_rate=44100, soundfont=None, loudness=-16.0) -> Rendered
-    render_midi(path, sample_rate=44100, soundfont=None, loudness=-16.0) -> Rendered
+    render_midi(path, sample_rate=44100, soundfont=None, loudness=-16.0) -> Rendered   (to the file's end of track)
     render_for_tensorboard(score, sample_rate=16000) -> (1, samples) float32 in [-1, 1]
     write_audio(path, waveform, sample_rate) -> Path         (atomic; .wav always, .flac with soundfile)
     find_soundfont(explicit=None) -> Path | None
@@ -43,6 +43,7 @@ from stylegen.audio.soundfont import (
 )
 from stylegen.audio.synth import PianoVoice, synthesize
 from stylegen.audio.timing import score_seconds, steps_to_seconds
+from stylegen.data.fastmidi import midi_length_beats
 from stylegen.data.score import DURATION, ONSET, PITCH, VELOCITY
 from stylegen.device import torch_threads
 from stylegen.errors import StylegenError
@@ -50,7 +51,8 @@ from stylegen.fileio import atomic_path, exists_error
 
 __all__ = [
     "BUILTIN", "RENDERERS", "Rendered", "find_soundfont", "render_score", "render_midi",
-    "render_for_tensorboard", "write_audio", "check_output_path", "audio_format", "SOUNDFONT_ENV",
+    "render_for_tensorboard", "write_audio", "check_input_path", "check_output_path", "audio_format",
+    "end_of_track", "SOUNDFONT_ENV",
 ]
 
 BUILTIN = "built-in synth"
@@ -181,8 +183,10 @@ def _score_events(score) -> _Events:
                    to_s(d[:, ONSET]), d[:, PITCH], d[:, VELOCITY], score_seconds(score))
 
 
-def _symusic_events(sym) -> _Events:
-    """A symusic Score (ticks) through its tempo map; the sustain pedal holds notes on."""
+def _symusic_events(sym, end_tick: int = 0) -> _Events:
+    """A symusic Score (ticks) through its tempo map; the sustain pedal holds notes on.
+    ``end_tick``: the file's own end (its end of track), which symusic does not keep: the
+    piece lasts to the later of it and the last event."""
     tempos = sym.tempos.numpy()
     tempo_map = list(zip(tempos["time"].tolist(), (6e7 / np.maximum(tempos["mspq"], 1)).tolist()))
     tpq = max(1, int(sym.ticks_per_quarter))
@@ -208,7 +212,7 @@ def _symusic_events(sym) -> _Events:
         return np.concatenate([g[i] for g in group]) if group else np.zeros(0, np.int64)
 
     to_s = functools.partial(steps_to_seconds, tempos=tempo_map, resolution=tpq)
-    end = float(to_s(int(sym.end()))) if any(parts.values()) else 0.0
+    end = float(to_s(max(int(sym.end()), int(end_tick))))
     return _Events(to_s(cat(parts[False], 0)), to_s(cat(parts[False], 1)), cat(parts[False], 2),
                    cat(parts[False], 3), to_s(cat(parts[True], 0)), cat(parts[True], 2), cat(parts[True], 3), end)
 
@@ -261,14 +265,35 @@ def render_midi(path: str | Path, sample_rate: int = 44100, soundfont: str | Pat
         raise StylegenError(f"{path}: is a directory, not a MIDI file")
     sf = _choose(renderer, soundfont)
     sym = read_symusic(path)
+    events = _symusic_events(sym, end_of_track(path, sym.ticks_per_quarter))
     with torch_threads(RENDER_THREADS):
         if sf is not None:
-            end_s = _symusic_events(sym).end
-            w = _render_soundfont(sym, sf, sr, end_s)
+            w = _render_soundfont(sym, sf, sr, events.end)
             name = f"soundfont {soundfont_name(sf)}"
         else:
-            w, name = _render_builtin(_symusic_events(sym), sr), BUILTIN
+            w, name = _render_builtin(events, sr), BUILTIN
         return _finish(w, sr, name, loudness, peak_db, channels)
+
+
+def end_of_track(path: str | Path, ticks_per_quarter: int) -> int:
+    """The tick of a MIDI file's last event, end of track included (0 when mido cannot read
+    a file that symusic could): a final rest, or a piece of silence, lasts its length."""
+    try:
+        return round(midi_length_beats(path) * max(1, int(ticks_per_quarter)))
+    except Exception:
+        return 0
+
+
+def check_input_path(path: str | Path) -> Path:
+    """A MIDI file that :func:`render_midi` can read (a StylegenError naming it otherwise):
+    the CLI checks its input, and the soundfont, before its output."""
+    path = Path(path)
+    if not path.exists():
+        raise StylegenError(f"{path}: no such file")
+    if path.is_dir():
+        raise StylegenError(f"{path}: is a directory, not a MIDI file")
+    read_symusic(path)
+    return path
 
 
 def render_for_tensorboard(score, sample_rate: int = 16000, soundfont: str | Path | None = None,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from stylegen.config import load_recipe
 from stylegen.errors import StylegenError
+from stylegen.fileio import exists_error
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -43,10 +44,10 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(max(1, args.threads))
     recipe = load_recipe(args.recipe, args.overrides)
     out = Path(args.output) if args.output else Path(recipe.logging.dir) / recipe.name / "classifier.pt"
-    if out.exists() and not args.force:
-        raise StylegenError(f"{out}: already exists (use --force to replace it)")
     if not 0.0 <= args.corruptions <= 1.0:
         raise StylegenError(f"--corruptions must be between 0 and 1, got {args.corruptions}")
+    if out.exists() and not args.force:
+        raise exists_error(out)
     logdir = Path(args.logdir) if args.logdir else out.parent / f"{out.stem}-tb"
     report = train_classifier(recipe, out, steps=args.steps, progress=not args.quiet, log_dir=logdir,
                               corruptions=args.corruptions)

@@ -65,9 +65,9 @@ def run(args: argparse.Namespace) -> int:
             out = out / name
     if primer_path is not None and out.resolve() == primer_path.resolve():
         raise StylegenError(f"{out}: the output would replace the primer; choose another -o")
+    primer = read_midi(primer_path) if primer_path is not None else None  # inputs before outputs
     refuse_existing([out] + ([wav_path(out)] if writer else []), args.force)
 
-    primer = read_midi(primer_path) if primer_path is not None else None
     score = model.generate_score(args.style, args.bars, seed=seed, primer=primer, strength=args.strength,
                                  temperature=args.temperature, tempo=args.tempo, beats_per_bar=args.beats_per_bar)
     n_new = len(score.notes) - (len(primer.notes) if primer is not None else 0)

@@ -33,16 +33,20 @@ def _duration(seconds: float) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from stylegen.audio.loudness import peak_db
-    from stylegen.audio.render import check_output_path, render_midi, write_audio
+    from stylegen.audio.render import check_input_path, check_output_path, find_soundfont, render_midi, write_audio
     from stylegen.errors import StylegenError
 
     src = Path(args.input)
     out = Path(args.output) if args.output else src.with_suffix(".wav")
     if not -70.0 <= args.loudness <= 0.0:
         raise StylegenError(f"--loudness must be between -70 and 0 LUFS, got {args.loudness:g}")
-    if src.exists() and out.exists() and out.resolve() == src.resolve():
+    # inputs first (the MIDI file, the soundfont), then the output: all before the work
+    check_input_path(src)
+    if not args.builtin:
+        find_soundfont(args.soundfont)
+    if out.exists() and out.resolve() == src.resolve():
         raise StylegenError(f"{out}: the output would replace the input")
-    check_output_path(out, overwrite=args.force)  # fail before the work, not after
+    check_output_path(out, overwrite=args.force)
     r = render_midi(src, sample_rate=args.sample_rate, soundfont=args.soundfont, loudness=args.loudness,
                     renderer="builtin" if args.builtin else "auto")
     write_audio(out, r.waveform, r.sample_rate, overwrite=args.force)

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from stylegen.data.midi import list_midi_files
 from stylegen.errors import StylegenError
-from stylegen.fileio import style_slug
+from stylegen.fileio import exists_error, style_slug
 from stylegen.inference.options import DEFAULT_STRENGTH, check_strength, check_temperature, parse_style
 
 REMOVED = {  # options of the old frame-wise generator, refused with the reason
@@ -116,9 +116,7 @@ def refuse_existing(paths: list[Path], force: bool) -> None:
         return
     existing = [p for p in paths if p.exists()]
     if existing:
-        n = len(existing) - 1
-        more = f" and {n} other output{'s' if n > 1 else ''} already exist" if n else " already exists"
-        raise StylegenError(f"{existing[0]}{more}: use --force to overwrite")
+        raise exists_error(existing[0], len(existing) - 1)
 
 
 # --------------------------------------------------------------------------- transfer
@@ -171,6 +169,9 @@ def run(args: argparse.Namespace) -> int:
             out = out / name
     if out.resolve() == src.resolve():
         raise StylegenError(f"{out}: the output would replace the input; choose another -o")
+    from stylegen.transfer import read_midi  # torch comes with the model: loaded by now
+
+    read_midi(src)  # inputs before outputs: an unusable file is named even where the output exists
     refuse_existing([out] + ([wav_path(out)] if writer else []), args.force)
     score = model.transfer_file(src, out, args.style, **_options(args))
     if writer:

@@ -19,7 +19,11 @@ Rows (the prefix of every metric name):
 
 Groups: ``strength/...`` (metrics/strength.py), ``content/...`` (metrics/content.py and
 metrics/melody.py, mean over pairs, with ``.../nan`` the count of pairs where it is
-undefined), ``realism/...`` (metrics/realism.py: ``fd``, ``auc``, ``windows``),
+undefined), ``realism/...`` (metrics/realism.py: ``fd``, ``auc``, ``windows``,
+``giveaway_max`` and ``giveaway_over_0.5``: the largest distance of a feature's mean from the
+real reference's in its SDs, and how many features lie beyond 0.5 SD), ``feature_judge/...``
+(metrics/feature_judge.py, the second judge of style: ``target_share``, ``target_prob``,
+``unclassified``),
 ``selection`` (metrics/score.py selection_score of the row), ``musicality/<m>``
 (muspy metric means, ``/nan`` counts, ``/overlap`` the KDE overlap with the real target
 pieces' distribution), and ``counts/...``.
@@ -38,7 +42,8 @@ from stylegen.errors import StylegenError
 from stylegen.metrics import content as content_m
 from stylegen.metrics import musicality as mus
 from stylegen.metrics.melody import melody_recall
-from stylegen.metrics.realism import realism_rows
+from stylegen.metrics.feature_judge import judge_metrics
+from stylegen.metrics.realism import piece_descriptors, realism_report
 from stylegen.metrics.score import selection_score
 from stylegen.metrics.strength import strength_metrics
 
@@ -63,10 +68,14 @@ class Evaluation:
     notes: list[str] = field(default_factory=list)  # remarks a reader needs (skips, missing rows)
     meta: dict = field(default_factory=dict)  # classifier, styles, command
     examples: list[tuple[str, Score, Score]] = field(default_factory=list)  # a few pairs to draw
+    # "what gives it away": per realism feature, the outputs' (and the real and identity rows')
+    # mean distance from the real reference windows in their SDs, largest first (realism.giveaway)
+    giveaway: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"target": self.target, "source": self.source, "metrics": _json_floats(self.metrics),
                 "counts": self.counts, "notes": self.notes, "meta": self.meta,
+                "giveaway": [_json_floats(r) for r in self.giveaway],
                 "pieces": [_json_floats(p) for p in self.pieces],
                 "values": {k: {m: _json_list(v) for m, v in d.items()} for k, d in self.values.items()}}
 
@@ -115,7 +124,7 @@ def evaluate_pairs(inputs: list[Score], outputs: list[Score], target: str, class
                    cycles: list[Score] | None = None, names: list[str] | None = None,
                    musicality: bool = True, progress: bool = False, n_examples: int = 4,
                    counts: dict[str, int] | None = None, notes: list[str] | None = None,
-                   rule: bool = True, realism: bool = True) -> Evaluation:
+                   rule: bool = True, realism: bool = True, feature_judge=None) -> Evaluation:
     """Score (input, output) pairs transferred to ``target``.
 
     ``classifier`` is a StyleClassifier (metrics/classifier.py) that knows ``target`` (and
@@ -123,8 +132,10 @@ def evaluate_pairs(inputs: list[Score], outputs: list[Score], target: str, class
     (for Brunner et al.'s S with the way back).  ``real_target`` are real pieces of the
     target style for the context row, the realism reference and the musicality overlap.
     ``counts`` and ``notes`` from the caller (unpaired or unreadable files) are carried into
-    the report.  ``rule`` adds the rule baseline's row; ``realism`` the Fréchet distance and
-    two-sample AUC against the real pieces (needs real pieces).
+    the report.  ``rule`` adds the rule baseline's row; ``realism`` the Fréchet distance,
+    two-sample AUC and the give-away table against the real pieces (needs real pieces).
+    ``feature_judge`` (a metrics/feature_judge.py FeatureJudge that knows ``target``) adds
+    the second judge of style's rows beside the classifier's.
     """
     import time
 
@@ -238,16 +249,46 @@ def evaluate_pairs(inputs: list[Score], outputs: list[Score], target: str, class
         timings["content"] = time.perf_counter() - t0
 
         # ---------------------------------------------------------------- realism
-        if realism and real:
-            from stylegen.data.roll import RollSpec
+        from stylegen.data.roll import RollSpec
 
-            spec = getattr(classifier, "spec", None) or RollSpec(resolution=inputs[0].resolution)
+        spec = getattr(classifier, "spec", None) or RollSpec(resolution=inputs[0].resolution)
+        descs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        giveaway_rows: list[dict] = []
+        if realism and real:
             step = bar.stage("realism")
-            r_metrics, r_times = realism_rows(systems, real, spec)
-            metrics.update(r_metrics)
-            timings.update({f"realism_{k}": v for k, v in r_times.items()})
+            rep = realism_report(systems, real, spec)
+            metrics.update(rep.metrics)
+            giveaway_rows = rep.giveaway
+            descs = {("real" if k == "real_all" else k): v for k, v in rep.descriptors.items()
+                     if k in systems or k == "real_all"}
+            timings.update({f"realism_{k}": v for k, v in rep.timings.items()})
         elif realism:
             notes.append("no real target pieces: realism (Fréchet distance, two-sample AUC) is undefined")
+
+        # ---------------------------------------------------------------- the second judge
+        if feature_judge is not None:
+            if target not in feature_judge.styles:
+                notes.append(f"the feature judge knows {', '.join(feature_judge.styles)}, not {target!r}: "
+                             "its rows are left out")
+            else:
+                t0 = time.perf_counter()
+                step = bar.stage("feature judge")
+                tj = feature_judge.index(target)
+                sets = {**systems, **({"real": real} if real else {})}
+                judged = {}
+                for row, scores in sets.items():
+                    d, g = descs[row] if row in descs else piece_descriptors(scores, spec)
+                    judged[row] = feature_judge.piece_probs(d, g, len(scores))
+                    put(row, "feature_judge", judge_metrics(judged[row], tj))
+                for i, r in enumerate(rows):
+                    r["output_judge_style"] = _argmax_name(judged["output"][i], feature_judge.styles)
+                    r["output_judge_p_target"] = float(judged["output"][i, tj])
+                acc = feature_judge.info.get("heldout_accuracy", {}).get("mean", math.nan)
+                metrics["feature_judge/heldout_accuracy"] = float(acc)
+                timings["feature_judge"] = time.perf_counter() - t0
+                info = feature_judge.info
+                if "seconds_train" in info:  # trained before this call, on the recipe's real pieces
+                    timings["feature_judge_fit"] = info["seconds_train"] + info.get("seconds_heldout", 0.0)
 
         # ---------------------------------------------------------------- musicality
         values: dict[str, dict[str, list[float]]] = {"input": {}, "output": {}, "real": {}}
@@ -301,9 +342,11 @@ def evaluate_pairs(inputs: list[Score], outputs: list[Score], target: str, class
     meta = {"classifier": getattr(classifier, "path", ""), "classifier_styles": list(classifier.styles),
             "musicality_metrics": list(mus.METRICS) if musicality else [],
             "skipped_musicality_metrics": dict(mus.SKIPPED), "seconds": {k: round(v, 3) for k, v in timings.items()}}
+    if feature_judge is not None and target in feature_judge.styles:
+        meta["feature_judge"] = dict(feature_judge.info)
     examples = [(names[i], inputs[i], outputs[i]) for i in range(min(n_examples, len(inputs)))]
     return Evaluation(target=target, source=source, metrics=metrics, pieces=rows, values=values,
-                      counts=counts, notes=notes, meta=meta, examples=examples)
+                      counts=counts, notes=notes, meta=meta, examples=examples, giveaway=giveaway_rows)
 
 
 def _argmax_name(p: np.ndarray, styles: list[str]) -> str:

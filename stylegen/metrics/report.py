@@ -25,6 +25,7 @@ from stylegen.metrics.musicality import METRICS as MUS_METRICS
 SUMMARY_COLUMNS = [
     ("strength/target_share", "target share", "pct"),
     ("strength/target_prob", "target prob", "f3"),
+    ("feature_judge/target_share", "target share, feature judge", "pct"),
     ("strength/S", "S (Brunner)", "pct"),
     ("strength/S_window", "S per window", "pct"),
     ("content/chroma", "bar chroma", "f3"),
@@ -35,10 +36,54 @@ SUMMARY_COLUMNS = [
     ("content/length_match", "length match", "pct"),
     ("realism/fd", "realism FD", "f2"),
     ("realism/auc", "two-sample AUC", "f3"),
+    ("realism/giveaway_over_0.5", "features > 0.5 SD off", "int"),
     ("musicality/overlap_mean", "musicality overlap", "f3"),
     ("selection", "selection score", "f3"),
 ]
 ROW_ORDER = ("output", "identity", "rule", "real")
+GIVEAWAY_ROWS = 15  # rows of the give-away table in report.md
+
+
+def _sd(v) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "—"
+    return f"{v:+.2f}"
+
+
+def giveaway_markdown(ev: Evaluation, top: int = GIVEAWAY_ROWS) -> str:
+    """The "what gives it away" table (its ``top`` rows) with a line saying how to read it;
+    "" when the evaluation has none."""
+    if not ev.giveaway:
+        return ""
+    has_copy = "identity" in ev.giveaway[0]
+    head = ["feature", "output", f"real {ev.target} (floor)"] + (["identity (copy)"] if has_copy else [])
+    rows = [[f"{r['label']} (`{r['feature']}`)", _sd(r["output"]), _sd(r["real"])]
+            + ([_sd(r["identity"])] if has_copy else []) for r in ev.giveaway[:top]]
+    n_over = ev.metrics.get("output/realism/giveaway_over_0.5")
+    real_max = ev.metrics.get("real/realism/giveaway_max")
+    lead = (f"Each realism feature's mean over the outputs' 4-bar windows, minus its mean over the real "
+            f"{ev.target} reference windows, in standard deviations of those windows (+ = more than real "
+            f"music), largest first; the top {min(top, len(ev.giveaway))} of {len(ev.giveaway)}. "
+            f"The real row is held-out real {ev.target} pieces measured the same way: the noise floor"
+            + (f" (at most {fmt(real_max, 'f2')} SD on any feature)" if real_max is not None else "")
+            + "; the identity row is the inputs unchanged. "
+            + (f"The outputs are beyond 0.5 SD on {fmt(n_over, 'int')} features. " if n_over is not None else "")
+            + "Feature definitions: docs/metrics.md (Realism).")
+    return "\n".join([lead, "", _table(head, rows)])
+
+
+def judge_line(ev: Evaluation) -> str:
+    """One sentence on the feature judge: what it was trained on and its held-out accuracy."""
+    info = ev.meta.get("feature_judge")
+    if not info:
+        return ""
+    acc = info.get("heldout_accuracy", {})
+    per = ", ".join(f"{s} {fmt(acc[s], 'pct')}" for s in info.get("train_windows", {}) if s in acc)
+    n_win = sum(info.get("train_windows", {}).values())
+    return (f"Feature judge (the second judge of style: a logistic regression on the 60 realism features, "
+            f"trained on {n_win} windows of real pieces of the train split of recipe {info.get('recipe', '?')!r}, "
+            f"styles {', '.join(info.get('train_windows', {}))}; docs/metrics.md): held-out accuracy per piece "
+            f"{fmt(acc.get('mean'), 'pct')} on {fmt(acc.get('pieces'), 'int')} real val pieces ({per}).")
 
 
 def fmt(v, kind: str = "f3") -> str:
@@ -88,7 +133,9 @@ def format_markdown(ev: Evaluation, plots: list[str] | None = None) -> str:
     out += [
         "Strength: *target share* = share of pieces whose mean window probability is highest for the target; "
         "*S* = Brunner et al.'s strength from the source-style shares (0 = unchanged, 1 = complete; "
-        "published pop↔classical: 58.1%), per piece and per 4-bar window. "
+        "published pop↔classical: 58.1%), per piece and per 4-bar window; the same share by a second judge "
+        "of another kind, the *feature judge* (a classifier on the realism features, trained on real pieces "
+        "only). "
         "Content: bar chroma cosine, onset F1 on the grid (time; time + pitch class), top-voice correlation, "
         "melody recall (share of the input's melody notes played at the same onset and pitch), "
         f"length within a beat; in the real {ev.target} row, content compares each input with an unrelated "
@@ -96,12 +143,17 @@ def format_markdown(ev: Evaluation, plots: list[str] | None = None) -> str:
         f"Realism: Fréchet distance of 4-bar window descriptors to real {ev.target} pieces (0 = same "
         "distribution) and the grouped two-sample AUC of a classifier telling the windows from real ones "
         f"(0.5 = indistinguishable, 1 = always told apart); the real row compares half the real pieces "
-        "with the other half (the floor). "
+        "with the other half (the floor); *features > 0.5 SD off*: how many of the 60 window features have "
+        f"a mean further than half a standard deviation from real {ev.target} windows (the table below). "
         "Musicality overlap: mean over muspy metrics of the KDE overlap with the real "
         f"{ev.target} pieces (1 = same distribution). "
         "Selection score: 0.5 p(target) + 0.25 melody recall + 0.25 realism gain over the copy, "
         "minus 1 when the row is less realistic than the copy or keeps under half the melody. "
         "See docs/metrics.md.", ""]
+    if judge_line(ev):
+        out += [judge_line(ev), ""]
+    if ev.giveaway:
+        out += ["## What gives it away", "", giveaway_markdown(ev), ""]
     if "output/musicality/overlap_mean" in m:
         head = ["muspy metric", "input", "output", f"real {ev.target}", "overlap output~real",
                 "overlap input~real", "NaN in/out/real"]
@@ -300,6 +352,8 @@ def write_report(ev: Evaluation, out_dir: str | Path, logdir: str | Path | None 
             for name, fig in rolls.items():
                 w.add_image(f"eval/{name}", _fig_to_image(fig), step)
             w.add_text("eval/report", md, step)
+            if ev.giveaway:
+                w.add_text("eval/giveaway", giveaway_markdown(ev, top=len(ev.giveaway)), step)
         finally:
             w.close()
     for fig in list(figs.values()) + list(rolls.values()):

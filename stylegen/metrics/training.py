@@ -13,7 +13,12 @@ content and realism metrics only, with one line saying why, and the trainer sele
 Realism (metrics/realism.py) compares the outputs for each target style with real
 validation windows of that style (``real_windows`` per style, drawn once from the trainer's
 validation split) and gives the identity copy's distance beside it; melody recall is the
-share of the inputs' top-voice onsets kept.  ``val/score`` is ``selection_score``: strength
+share of the inputs' top-voice onsets kept.  "What gives it away" (realism.giveaway): per
+target style, the ``GIVEAWAY_TOP`` window features whose mean over the outputs lies furthest
+from the real windows' in their SDs, as ``val/realism/giveaway/<style>/<feature>`` (signed;
+which features appear can change between evaluations), with
+``val/realism/giveaway_max/<style>`` and ``val/realism/giveaway_over_0.5/<style>`` (the count
+of features beyond 0.5 SD).  ``val/score`` is ``selection_score``: strength
 counts only when the outputs are at least as realistic as the copy and keep the melody, so
 a checkpoint that fools the classifier with noise cannot become ``best.pt`` (-inf when
 undefined, so that it never wins).
@@ -36,6 +41,7 @@ from stylegen.metrics.score import selection_score
 from stylegen.metrics.window import window_metrics
 
 REAL_WINDOWS = 48  # real validation windows per style that realism is measured against
+GIVEAWAY_TOP = 5  # the features that give each target style's outputs away most, logged per evaluation
 
 
 def compatible_classifier(spec, styles: list[str], path: str | None = None, device="cpu"):
@@ -122,12 +128,18 @@ def make_eval_fn(trainer, classifier_path: str | None = None) -> Callable:
             sel = t == style
             if style not in reals or int(sel.sum()) < 2:
                 continue
-            r = realism_metrics(outputs[sel].cpu(), reals[style], trainer.spec, inputs=inputs[sel].cpu())
+            r = realism_metrics(outputs[sel].cpu(), reals[style], trainer.spec, inputs=inputs[sel].cpu(),
+                                top_features=GIVEAWAY_TOP)
             n = int(sel.sum())
+            name = trainer.styles[style]
+            for k in [k for k in r if k.startswith("realism/giveaway")]:  # per style, never averaged
+                v = r.pop(k)
+                head, _, feature = k.partition("/giveaway/")
+                m[f"realism/giveaway/{name}/{feature}" if feature else f"{k}/{name}"] = v
             for k, v in r.items():
                 acc[k] = acc.get(k, 0.0) + n * v
             n_total += n
-            m[f"realism/fd/{trainer.styles[style]}"] = r["realism/fd"]
+            m[f"realism/fd/{name}"] = r["realism/fd"]
         m.update({k: v / n_total for k, v in acc.items()} if n_total else {})
         out = {f"val/{k}": v for k, v in m.items()}
         if clf is None:  # no judge of strength: the trainer selects by validation likelihood

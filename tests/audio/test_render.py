@@ -177,6 +177,21 @@ def test_empty_score_is_silence_not_an_error():
     assert not torch.isnan(r.waveform).any()
 
 
+def test_a_midi_file_lasts_to_its_end_of_track(tmp_path):
+    """A final rest (or a file of silence) is part of the piece: the audio lasts to the file's
+    end of track, not to its last note (the synth's release aside)."""
+    import mido
+
+    path = write_midi(tmp_path / "rest.mid", [Track(notes=[(0, 1, 60, 90)])])  # one beat of sound at 120 bpm
+    mf = mido.MidiFile(path)
+    mf.tracks[-1][-1].time += 7 * 480  # end of track 7 beats after the note: 4 s in all
+    mf.save(path)
+    r = R.render_midi(path, 16000, renderer="builtin")
+    assert r.seconds == pytest.approx(4.0, abs=0.01)
+    assert float(r.waveform[:, int(1.5 * 16000):].abs().max()) == 0.0  # the rest is silent
+    assert R.end_of_track(path, 480) == 8 * 480
+
+
 # ---------------------------------------------------------------- loudness
 
 

@@ -120,6 +120,11 @@ def test_errors_are_one_line(capsys, tmp_path, ckpt):
     assert run(capsys, "generate", "--style", "pop", "--seed", 1, "-o", existing, "--checkpoint", ckpt, "--force",
                "--quiet") == (0, "", "")
     assert existing.read_bytes().startswith(b"MThd")
+    bad_primer = tmp_path / "intro.mid"
+    bad_primer.write_text("not MIDI")
+    code, _, err = run(capsys, "generate", "--style", "pop", "--primer", bad_primer, "-o", existing, "--checkpoint",
+                       ckpt)
+    one_line_error(code, err, "intro.mid: not a MIDI file")  # the input before the existing output
 
 
 def test_wav(capsys, tmp_path, ckpt):

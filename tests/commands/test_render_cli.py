@@ -72,3 +72,39 @@ def test_soundfont_and_builtin_are_exclusive(tmp_path, capsys):
         main(["render", str(midi(tmp_path)), "--builtin", "--soundfont", "x.sf2"])
     assert e.value.code == 2
     assert "not allowed with" in capsys.readouterr().err
+
+
+def test_inputs_are_checked_before_the_output(tmp_path, capsys):
+    """A bad input or soundfont is what is reported, even where the output already exists."""
+    src = midi(tmp_path)
+    out = tmp_path / "existing.wav"
+    out.write_bytes(b"the user's file")
+    not_midi = tmp_path / "notes.txt"
+    not_midi.write_text("not MIDI")
+    cases = [
+        ([str(tmp_path / "missing.mid"), "-o", str(out)], "missing.mid: no such file"),
+        ([str(not_midi), "-o", str(out), "--builtin"], "not a MIDI file"),
+        ([str(src), "--soundfont", str(tmp_path / "missing.sf2"), "-o", str(out)], "missing.sf2: no such file"),
+    ]
+    for argv, expected in cases:
+        assert main(["render", *argv]) == 2, argv
+        line = one_error_line(capsys.readouterr().err)
+        assert expected in line and "already exists" not in line, (argv, line)
+    assert out.read_bytes() == b"the user's file"
+    assert main(["render", str(src), "-o", str(out), "--builtin"]) == 2
+    assert one_error_line(capsys.readouterr().err).endswith(f"{out} already exists: use --force to overwrite it")
+
+
+def test_a_file_without_notes_renders_silence_of_its_length(tmp_path, capsys):
+    """No notes and 8 s of end of track (16 beats at 120 bpm): 8 s of silence, as docs/audio.md says."""
+    import mido
+
+    mf = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500000, time=0),
+                            mido.MetaMessage("end_of_track", time=16 * 480)])
+    mf.tracks.append(track)
+    mf.save(tmp_path / "rest.mid")
+    assert main(["render", str(tmp_path / "rest.mid"), "--builtin", "--sample-rate", "8000"]) == 0
+    assert "silent" in capsys.readouterr().err
+    sr, data = scipy.io.wavfile.read(tmp_path / "rest.wav")
+    assert len(data) == 8 * sr and not data.any()

@@ -152,6 +152,33 @@ def test_existing_output_is_not_overwritten_without_force(capsys, tmp_path, ckpt
     assert len(read_score(dst, 4).notes) > 0
 
 
+def test_a_bad_input_is_reported_before_an_existing_output(capsys, tmp_path, ckpt):
+    src = tmp_path / "s.mid"
+    src.write_text("not MIDI")
+    dst = tmp_path / "s.classical.mid"
+    dst.write_bytes(b"the user's file")
+    code, _, err = run(capsys, "transfer", src, "--style", "classical", "--checkpoint", ckpt)
+    one_line_error(code, err, "s.mid: not a MIDI file")
+    assert "already exists" not in err and dst.read_bytes() == b"the user's file"
+    # export: the checkpoint it reads first, then the output it would write
+    out = tmp_path / "rel.pt"
+    out.write_bytes(b"the user's file")
+    code, _, err = run(capsys, "export", tmp_path / "missing.pt", "-o", out)
+    cli.one_line_error("export", code, err, "missing.pt: no such checkpoint")
+    code, _, err = run(capsys, "export", ckpt, "-o", out)
+    cli.one_line_error("export", code, err, f"{out} already exists: use --force to overwrite it")
+    assert out.read_bytes() == b"the user's file"
+
+
+def test_export_writes_under_runs_by_default(capsys, tmp_path, ckpt, monkeypatch):
+    """Not into checkpoints/, where a checkout keeps its shipped models (runs/ is ignored by git)."""
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "export", ckpt)
+    assert code == 0 and out.startswith(f"wrote {Path('runs') / 'tiny-transfer.pt'}:")
+    assert (tmp_path / "runs" / "tiny-transfer.pt").is_file() and not (tmp_path / "checkpoints").exists()
+    assert "/runs/" in (REPO / ".gitignore").read_text().split(), "runs/ is not ignored by the repository's .gitignore"
+
+
 def test_the_input_is_never_the_output(capsys, tmp_path, ckpt):
     src = song(tmp_path / "s.mid")
     before = src.read_bytes()

@@ -1,6 +1,7 @@
 import json
 import math
 
+import numpy as np
 import pytest
 
 from stylegen.errors import StylegenError
@@ -106,3 +107,71 @@ def test_report_files_markdown_and_tensorboard(tmp_path):
     assert all((tmp_path / "rep" / "plots" / n).stat().st_size > 1000 for n in names)
     events = list((tmp_path / "rep" / "tensorboard").glob("events.out.tfevents.*"))
     assert len(events) == 1 and events[0].stat().st_size > 1000
+
+
+REAL6 = [scale(shift=12 + k) for k in range(6)]  # enough real pieces for a real row (half against half)
+
+
+def pitch_judge(styles=("low", "high")):
+    """A feature judge by hand: "high" when the windows' mean pitch is above MIDI 70."""
+    from stylegen.metrics.feature_judge import FeatureJudge
+    from stylegen.metrics.realism import FEATURES
+
+    w = np.zeros((len(FEATURES), len(styles)))
+    i = FEATURES.index("pitch_mean")
+    t = (70 - 24) / 84  # pitch_mean is the row in the default 84-pitch roll over its size
+    w[i, 0], w[i, 1] = -50.0, 50.0
+    info = {"recipe": "hand", "train_windows": {s: 10 for s in styles},
+            "heldout_accuracy": {styles[0]: 1.0, styles[1]: 0.5, "mean": 0.75, "pieces": 4.0}}
+    return FeatureJudge(list(styles), np.zeros(len(FEATURES)), np.ones(len(FEATURES)), w,
+                        np.array([50.0 * t, -50.0 * t] + [0.0] * (len(styles) - 2)), info)
+
+
+def test_giveaway_table_and_the_feature_judge_rows(tmp_path):
+    from stylegen.metrics.realism import FEATURES, giveaway_summary
+    from stylegen.metrics.report import GIVEAWAY_ROWS, write_report
+
+    ev = evaluate(real_target=REAL6, feature_judge=pitch_judge())
+    m = ev.metrics
+    g = ev.giveaway
+    assert [r["feature"] for r in g] != FEATURES and sorted(r["feature"] for r in g) == sorted(FEATURES)
+    sizes = [abs(r["output"]) for r in g if math.isfinite(r["output"])]
+    assert sizes == sorted(sizes, reverse=True)
+    assert all({"feature", "label", "output", "real", "identity"} <= set(r) for r in g)
+    # the outputs (the inputs an octave up) sit below the real pieces, the copy further below
+    pm = next(r for r in g if r["feature"] == "pitch_mean")
+    assert pm["identity"] < pm["output"] < 0
+    assert m["output/realism/giveaway_max"] == pytest.approx(giveaway_summary(g)["giveaway_max"])
+    assert m["output/realism/giveaway_over_0.5"] == giveaway_summary(g)["giveaway_over_0.5"]
+    assert m["real/realism/giveaway_max"] == pytest.approx(giveaway_summary(g, "real")["giveaway_max"])
+    assert m["identity/realism/giveaway_over_0.5"] == giveaway_summary(g, "identity")["giveaway_over_0.5"]
+    # the second judge, beside the classifier's rows
+    assert m["output/feature_judge/target_share"] == 1.0 and m["identity/feature_judge/target_share"] == 0.0
+    assert m["real/feature_judge/target_share"] == 1.0 and "rule/feature_judge/target_share" in m
+    assert m["output/feature_judge/unclassified"] == 0.0
+    assert m["feature_judge/heldout_accuracy"] == 0.75
+    assert [p["output_judge_style"] for p in ev.pieces] == ["high"] * 3
+    assert ev.meta["feature_judge"]["recipe"] == "hand"
+
+    write_report(ev, tmp_path / "rep")
+    data = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert [r["feature"] for r in data["giveaway"]] == [r["feature"] for r in g]
+    assert data["meta"]["feature_judge"]["heldout_accuracy"]["mean"] == 0.75
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "target share, feature judge" in md and "held-out accuracy per piece 75.0% on 4 real val pieces" in md
+    table = md.split("## What gives it away", 1)[1].split("\n\n")[2].splitlines()
+    assert len(table) == 2 + GIVEAWAY_ROWS and table[0].startswith("| feature | output | real high (floor) |")
+    assert table[2].startswith(f"| {g[0]['label']} (`{g[0]['feature']}`) | {g[0]['output']:+.2f} |")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(tmp_path / "rep" / "tensorboard"))
+    acc.Reload()
+    assert "eval/giveaway/text_summary" in acc.Tags()["tensors"]
+    assert "eval/output/feature_judge/target_share" in acc.Tags()["scalars"]
+
+
+def test_a_feature_judge_without_the_target_is_left_out_with_a_note():
+    ev = evaluate(real_target=REAL6, feature_judge=pitch_judge(("low", "other")))
+    assert not any("feature_judge" in k for k in ev.metrics)
+    assert any("feature judge knows low, other, not 'high'" in n for n in ev.notes)
+    assert "feature_judge" not in ev.meta

@@ -87,3 +87,24 @@ def test_without_a_classifier_the_trainer_selects_by_likelihood(monkeypatch, tmp
     x = torch.stack([window("pop", i) for i in range(4)])
     m = fn(x, x, torch.zeros(4, dtype=torch.long), torch.ones(4, dtype=torch.long))
     assert "val/score" not in m and "val/realism/fd" in m
+
+
+def test_the_features_that_give_each_target_style_away_are_logged():
+    from stylegen.metrics.realism import FEATURES, descriptors, giveaway
+    from stylegen.metrics.training import GIVEAWAY_TOP
+
+    trainer = fake_trainer()
+    fn = make_eval_fn(trainer)
+    inputs = torch.stack([window("pop", 500 + i) for i in range(8)])
+    g = torch.Generator().manual_seed(0)
+    noise = (torch.rand(inputs.shape, generator=g) < 0.03).float()
+    noise[:, 0] = noise[:, 1]
+    m = fn(inputs, noise, torch.zeros(8, dtype=torch.long), torch.ones(8, dtype=torch.long))
+    rows = giveaway(descriptors(noise, SPEC), np.zeros((0, len(FEATURES))),
+                    descriptors(real_windows(trainer)[1], SPEC))
+    logged = {k: v for k, v in m.items() if k.startswith("val/realism/giveaway/")}
+    assert logged == pytest.approx({f"val/realism/giveaway/classical/{r['feature']}": r["output"]
+                                    for r in rows[:GIVEAWAY_TOP]})
+    assert m["val/realism/giveaway_max/classical"] == pytest.approx(abs(rows[0]["output"]))
+    assert m["val/realism/giveaway_over_0.5/classical"] == sum(abs(r["output"]) > 0.5 for r in rows)
+    assert "val/realism/giveaway_max" not in m  # per style only: features of two styles are never averaged
