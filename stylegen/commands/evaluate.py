@@ -54,6 +54,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--save-midi", action="store_true", help="checkpoint mode: write the outputs to REPORT_DIR/midi")
     p.add_argument("--examples", type=int, default=4, help="input/output piano-roll plots to draw (default 4)")
     p.add_argument("--no-musicality", action="store_true", help="skip the muspy metrics (faster)")
+    p.add_argument("--no-feature-judge", action="store_true",
+                   help="skip the second judge of style (a classifier on the realism features, trained here "
+                        "on the recipe's real pieces in a few seconds)")
     p.add_argument("--device", default="cpu", help="device for the classifier (and the transfer model)")
     p.add_argument("--force", action="store_true", help="write into an existing, non-empty report folder")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -70,6 +73,7 @@ def _run(args: argparse.Namespace) -> int:
     from stylegen.config import load_recipe
     from stylegen.metrics import evaluate_pairs, load_classifier
     from stylegen.metrics.checkpoint_eval import pair_strength, save_pairs, transfer_pieces
+    from stylegen.commands.transfer import style_slug
     from stylegen.metrics.pieces import read_folder_pairs, real_pieces
     from stylegen.metrics.report import format_markdown, write_report
 
@@ -104,8 +108,12 @@ def _run(args: argparse.Namespace) -> int:
             raise StylegenError("--pair, --save-midi and --max-pieces are for checkpoint mode")
         if args.cycles and not args.source:
             raise StylegenError("--cycles needs --source (the style they were transferred back to)")
+        # stylegen transfer writes NAME.<style>.mid for NAME.mid: such outputs pair with NAME
+        out_suffix = f".{style_slug(args.target)}"
+        back = [f".{style_slug(args.source)}"] if args.source else []
         fp = read_folder_pairs(Path(args.inputs), Path(args.outputs), clf.spec.resolution, progress,
-                               Path(args.cycles) if args.cycles else None)
+                               Path(args.cycles) if args.cycles else None, suffixes=[out_suffix],
+                               cycle_suffixes=back + [out_suffix])
         names, inputs, outputs, cycles, counts, notes = fp.names, fp.inputs, fp.outputs, fp.cycles, fp.counts, fp.notes
     real, note, bad = real_pieces(args.target, clf.spec.resolution, real=args.real, recipe=recipe, classifier=clf,
                                   overrides=args.overrides, progress=progress)
@@ -113,9 +121,10 @@ def _run(args: argparse.Namespace) -> int:
         notes.append(note)
     if bad:
         counts["real_unreadable"] = bad
+    judge = None if args.no_feature_judge else _feature_judge(args.target, recipe, clf, notes, progress)
     ev = evaluate_pairs(inputs, outputs, args.target, clf, real_target=real, source=args.source, cycles=cycles,
                         names=names, musicality=not args.no_musicality, progress=progress,
-                        n_examples=max(0, args.examples), counts=counts, notes=notes)
+                        n_examples=max(0, args.examples), counts=counts, notes=notes, feature_judge=judge)
     if reverse is not None:
         ev.metrics.update(pair_strength(clf, args.source, args.target, reverse,
                                         ev.metrics.get("output/strength/S", float("nan"))))
@@ -135,6 +144,28 @@ def _run(args: argparse.Namespace) -> int:
     print(f"report: {paths['md']} (json: {paths['json']}; {len(paths['plots'])} plots; "
           f"TensorBoard: {paths['tensorboard']})")
     return 0
+
+
+def _feature_judge(target: str, recipe, clf, notes: list[str], progress: bool):
+    """The second judge of style, trained now on the real pieces of ``recipe`` (else of the
+    classifier's own recipe); None, with a note saying why, when it cannot be."""
+    from stylegen.metrics.feature_judge import train_feature_judge
+    from stylegen.metrics.pieces import classifier_recipe
+
+    why = ""
+    if recipe is None:
+        recipe, why = classifier_recipe(clf)
+    if recipe is None:
+        notes.append(f"no feature judge: {why or 'no recipe to train it on (give --recipe R.yaml)'}")
+        return None
+    if target not in recipe.styles:
+        notes.append(f"no feature judge: recipe {recipe.name!r} has no style {target!r}")
+        return None
+    try:
+        return train_feature_judge(recipe, clf.spec, progress=progress)
+    except StylegenError as e:
+        notes.append(f"no feature judge: {e}")
+        return None
 
 
 def _argv(args: argparse.Namespace) -> list[str]:

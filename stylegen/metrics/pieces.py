@@ -1,7 +1,8 @@
 """Where an evaluation's pieces come from: folders of MIDI, a recipe's split, a checkpoint.
 
     list_midi(folder, what) -> {name: path}
-    read_folder_pairs(inputs, outputs, resolution, progress, cycles=None) -> FolderPairs
+    pair_names(inputs, outputs, suffixes) -> {input name: output name}
+    read_folder_pairs(inputs, outputs, resolution, progress, cycles=None, suffixes=()) -> FolderPairs
     read_folder(folder, resolution, progress, what) -> (scores, n_unreadable)
     recipe_pieces(recipe, style, split, resolution, progress, limit=None) -> (names, scores, total, how)
     real_pieces(target, resolution, real=None, recipe=None, classifier_meta=None, ...) -> (scores, note)
@@ -17,6 +18,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from stylegen.data.midi import SkipFile, read_score
 from stylegen.data.score import Score, TrackInfo
@@ -48,6 +51,45 @@ def list_midi(folder: Path, what: str) -> dict[str, Path]:
     return found
 
 
+def _stems(name: str, suffixes) -> list[str]:
+    """``name`` and what it becomes as trailing ``suffixes`` are dropped one at a time
+    (case-insensitive): ``001.classical.pop`` -> [001.classical.pop, 001.classical, 001]."""
+    out = [name]
+    while True:
+        cur = out[-1]
+        suf = next((x for x in suffixes if x and cur.lower().endswith(x.lower()) and len(cur) > len(x)), None)
+        if suf is None:
+            return out
+        out.append(cur[: -len(suf)])
+
+
+def _strip(name: str, suffixes, stop) -> str | None:
+    """The first of ``name``'s shorter stems (``_stems``) that is in ``stop``, or None."""
+    return next((st for st in _stems(name, suffixes)[1:] if st in stop), None)
+
+
+def pair_names(inputs, outputs, suffixes=()) -> dict[str, str]:
+    """{input name: output name} for the names of two folders (``list_midi`` keys).
+
+    A name pairs with the same name; an output that has none pairs with the input whose name
+    it is once trailing ``suffixes`` are dropped, so ``001.classical`` (what ``stylegen
+    transfer --style classical`` writes, suffix ".classical") pairs with ``001``.  An input
+    claimed by two outputs is an error that names both."""
+    inputs = set(inputs)
+    pairs = {k: k for k in outputs if k in inputs}
+    for k in sorted(outputs):
+        if k in inputs:
+            continue
+        base = _strip(k, suffixes, inputs)
+        if base is None:
+            continue
+        if base in pairs:
+            raise StylegenError(f"two outputs for the input {base}: {pairs[base]} and {k} (keep one, or give "
+                                "them separate folders)")
+        pairs[base] = k
+    return pairs
+
+
 @dataclass
 class FolderPairs:
     names: list[str]
@@ -59,31 +101,48 @@ class FolderPairs:
 
 
 def read_folder_pairs(inputs: Path, outputs: Path, resolution: int, progress: bool,
-                      cycles: Path | None = None) -> FolderPairs:
-    """The files of the two folders that share a name, read as Scores; what is not paired or
-    cannot be read is counted and named in ``notes``.  An output with no notes is kept (an
-    empty Score: a failed transfer is scored, not dropped)."""
+                      cycles: Path | None = None, suffixes=(), cycle_suffixes=()) -> FolderPairs:
+    """The files of the two folders that share a name (``pair_names``: an output may carry
+    trailing ``suffixes``, e.g. ".classical", a transfer back ``cycle_suffixes``), read as
+    Scores; what is not paired or cannot be read is counted and named in ``notes``.  An
+    output with no notes is kept (an empty Score: a failed transfer is scored, not dropped).
+    Pairs are named by the input's name."""
     ins, outs = list_midi(inputs, "--inputs"), list_midi(outputs, "--outputs")
     if not ins:
         raise StylegenError(f"--inputs {inputs}: no MIDI files")
     if not outs:
         raise StylegenError(f"--outputs {outputs}: no MIDI files (empty outputs)")
     cyc = list_midi(cycles, "--cycles") if cycles is not None else None
-    common = sorted(set(ins) & set(outs))
+    paired = pair_names(ins, outs, suffixes)
+    common = sorted(paired)
     if not common:
         ex_in, ex_out = ", ".join(sorted(ins)[:3]), ", ".join(sorted(outs)[:3])
+        also = f" or NAME{suffixes[0]} against NAME" if suffixes else ""
         raise StylegenError(f"no file names in common between --inputs {inputs} ({len(ins)} files, e.g. {ex_in}) "
-                            f"and --outputs {outputs} ({len(outs)} files, e.g. {ex_out}); pairs are matched by name")
+                            f"and --outputs {outputs} ({len(outs)} files, e.g. {ex_out}); pairs are matched by "
+                            f"name{also}")
+    used = set(paired.values())
+    lone_in, lone_out = sorted(set(ins) - set(paired)), sorted(set(outs) - used)
     counts = {"input_files": len(ins), "output_files": len(outs),
-              "unpaired_inputs": len(set(ins) - set(outs)), "unpaired_outputs": len(set(outs) - set(ins))}
+              "unpaired_inputs": len(lone_in), "unpaired_outputs": len(lone_out)}
     notes = []
-    for kind, names in (("inputs without an output", sorted(set(ins) - set(outs))),
-                        ("outputs without an input", sorted(set(outs) - set(ins)))):
+    renamed = sum(k != v for k, v in paired.items())
+    if renamed:
+        notes.append(f"{renamed} output(s) paired with the input named without their suffix "
+                     f"({', '.join(suffixes)}), e.g. {paired[next(k for k, v in paired.items() if k != v)]}")
+    for kind, names in (("inputs without an output", lone_in), ("outputs without an input", lone_out)):
         if names:
             more = f" and {len(names) - 10} more" if len(names) > 10 else ""
             notes.append(f"{len(names)} {kind} (not scored): {', '.join(names[:10])}{more}")
     if cyc is not None:
-        missing = [n for n in common if n not in cyc]
+        # a transfer back may be named as the input or the output, or as either with suffixes
+        by_stem: dict[str, str] = {k: k for k in cyc}
+        for k in sorted(cyc):
+            for st in _stems(k, cycle_suffixes)[1:]:
+                by_stem.setdefault(st, k)
+        cyc_of = {n: by_stem.get(n, by_stem.get(paired[n])) for n in common}
+        cyc_of = {n: k for n, k in cyc_of.items() if k is not None}
+        missing = [n for n in common if n not in cyc_of]
         if missing:
             raise StylegenError(f"--cycles {cycles}: no file for {len(missing)} pair(s), e.g. {missing[0]}")
     names, a_list, b_list, c_list = [], [], [], []
@@ -108,8 +167,8 @@ def read_folder_pairs(inputs: Path, outputs: Path, resolution: int, progress: bo
                 raise
 
         try:
-            b = read_out(outs[name])
-            c = read_out(cyc[name]) if cyc is not None else None
+            b = read_out(outs[paired[name]])
+            c = read_out(cyc[cyc_of[name]]) if cyc is not None else None
         except SkipFile as e:
             skipped[name] = f"output {e}"
             continue
@@ -201,9 +260,11 @@ def _split_of_style(recipe, style: str, split: str):
     return chosen, len(keys), f"{len(chosen)} of the style's {len(keys)} files (no cache)"
 
 
-def recipe_pieces(recipe, style: str, split: str, resolution: int, progress: bool, limit: int | None = None):
+def recipe_pieces(recipe, style: str, split: str, resolution: int, progress: bool, limit: int | None = None,
+                  spread: bool = False):
     """(names, scores, total, how) of a recipe's ``split`` of one style: the first ``limit``
-    pieces by name (all by default), how many the split holds, and where they were read from.
+    pieces by name (all by default; with ``spread``, ``limit`` pieces evenly spread over the
+    split in name order), how many the split holds, and where they were read from.
     Only this style is looked at, and only the split's files are read."""
     if style not in recipe.styles:
         raise StylegenError(f"{recipe.source_file}: no style {style!r} (styles: {', '.join(recipe.styles)})")
@@ -213,7 +274,10 @@ def recipe_pieces(recipe, style: str, split: str, resolution: int, progress: boo
     if not chosen:
         raise StylegenError(f"{recipe.source_file}: no {split} pieces of style {style!r}")
     total = len(chosen)
-    chosen = chosen[:limit] if limit is not None else chosen
+    if limit is not None and spread and len(chosen) > limit:
+        chosen = [chosen[i] for i in np.unique(np.linspace(0, len(chosen) - 1, max(limit, 1)).round().astype(int))]
+    elif limit is not None:
+        chosen = chosen[:limit]
     bar = progress_bar(len(chosen), f"reading {style} {split}", progress)
     names, scores = [], []
     for c in chosen:
@@ -235,13 +299,31 @@ def recipe_pieces(recipe, style: str, split: str, resolution: int, progress: boo
     return names, scores, total, how
 
 
+def classifier_recipe(classifier, style: str | None = None):
+    """(the classifier's own recipe, "") when its data is on this machine (and it has
+    ``style``), else (None, why; "" when it simply has none)."""
+    from stylegen.config import check_paths, recipe_from_dict
+
+    data = getattr(classifier, "meta", {}).get("recipe") if classifier is not None else None
+    if not data:
+        return None, ""
+    try:
+        recipe = recipe_from_dict(data, f"{classifier.path} (its recipe)")
+        if style is not None and style not in recipe.styles:
+            return None, ""
+        check_paths(recipe)
+    except StylegenError as e:
+        return None, f"the classifier's recipe cannot be read here: {e}"
+    return recipe, ""
+
+
 def real_pieces(target: str, resolution: int, real: str | None = None, recipe=None, classifier=None,
                 overrides: list[str] | None = None, progress: bool = False) -> tuple[list[Score], str, int]:
     """Real pieces of ``target`` for the context rows: ``real`` (a folder of MIDI, or a
     recipe file: its val split), else ``recipe``'s val split, else the val split of the
     classifier's own recipe when its data is on this machine.  Returns (scores, a note
     saying what was read, unreadable files)."""
-    from stylegen.config import check_paths, load_recipe, recipe_from_dict
+    from stylegen.config import load_recipe
 
     if real and not real.lower().endswith((".yaml", ".yml")):
         scores, bad = read_folder(Path(real), resolution, progress, "--real")
@@ -253,16 +335,9 @@ def real_pieces(target: str, resolution: int, real: str | None = None, recipe=No
     if recipe is not None:
         where = f"the val split of {recipe.source_file}"
     else:
-        data = getattr(classifier, "meta", {}).get("recipe") if classifier is not None else None
-        if not data:
-            return [], "", 0
-        try:
-            recipe = recipe_from_dict(data, f"{classifier.path} (its recipe)")
-            if target not in recipe.styles:
-                return [], "", 0
-            check_paths(recipe)
-        except StylegenError as e:
-            return [], f"real {target} pieces: none (the classifier's recipe cannot be read here: {e})", 0
+        recipe, why = classifier_recipe(classifier, target)
+        if recipe is None:
+            return [], (f"real {target} pieces: none ({why})" if why else ""), 0
         where = f"the val split of the classifier's recipe {recipe.name!r}"
     if progress:
         print(f"real {target} pieces: reading {where} (only that style's val pieces)", flush=True)

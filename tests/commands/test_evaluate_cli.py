@@ -10,6 +10,7 @@ import pytest
 
 from stylegen.cli import main
 from stylegen.data.roll import RollSpec
+from stylegen.errors import StylegenError
 from tests.metrics.test_classifier_loading import write_classifier
 from tests.midifiles import Track, chord_piece, scale_piece, write_midi
 
@@ -180,7 +181,7 @@ def test_the_real_row_reads_only_the_target_styles_val_pieces(folders, monkeypat
     rc = main(["evaluate", "--inputs", str(d / "in"), "--outputs", str(d / "out"), "--target", "b",
                "--classifier", str(d / "clf.pt"), "--recipe", str(ROOT / "tests" / "recipes" / "tiny.yaml"),
                "--set", f"data_root={data}", "--set", f"data.cache_dir={d / 'cache'}", "--no-musicality",
-               "--examples", "0", "-o", str(d / "rep")])
+               "--examples", "0", "-o", str(d / "rep"), "--no-feature-judge"])  # the judge reads train pieces
     assert rc == 0
     # the 3 input/output pairs' files (x, y, z: z's output is unreadable), then style b's one val piece
     # (val_fraction 0.25 of 4): nothing of style a, no other piece of b, no cache written
@@ -203,3 +204,108 @@ def test_the_classifier_command_keeps_an_existing_checkpoint(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and "already exists" in err[0] and "--force" in err[0]
     assert out.read_bytes() == b"mine"
+
+
+def test_outputs_named_as_transfer_names_them_pair_with_their_inputs(tmp_path, capsys):
+    """``stylegen transfer in/ --style b -o out/`` writes out/**/NAME.b.mid for in/**/NAME.mid
+    (commands/transfer.py folder_pairs): evaluate pairs them by NAME."""
+    from stylegen.commands.transfer import folder_pairs
+
+    d = tmp_path
+    files = [d / "in" / "001.mid", d / "in" / "002.mid", d / "in" / "sub" / "003.mid", d / "in" / "004.mid"]
+    for f in files:
+        write_midi(f, [Track(scale_piece(4), name="Melody")])
+    pairs, skipped = folder_pairs(d / "in", files[:3], "b", ["a", "b"], str(d / "out"))
+    assert skipped == 0 and pairs[0][1] == d / "out" / "001.b.mid"
+    for _, out in pairs:
+        write_midi(out, [Track([(o, du, p + 12, v) for o, du, p, v in scale_piece(4)])])
+    write_midi(d / "out" / "005.b.mid", [Track(scale_piece(4))])  # no input 005
+    for i in range(4):
+        write_midi(d / "real" / f"r{i}.mid", [Track(chord_piece(4, root=48 + i))])
+    write_classifier(d / "clf.pt", styles=["a", "b"], spec=SPEC)
+    rc = run("--inputs", d / "in", "--outputs", d / "out", "--target", "b", "--source", "a", "--classifier",
+             d / "clf.pt", "--real", d / "real", "-o", d / "rep", "--no-musicality", "--examples", "0")
+    assert rc == 0
+    rep = json.loads((d / "rep" / "report.json").read_text())
+    assert [p["name"] for p in rep["pieces"]] == ["001", "002", "sub/003"]  # the inputs' names
+    c = rep["counts"]
+    assert c["pairs"] == 3 and c["unpaired_inputs"] == 1 and c["unpaired_outputs"] == 1
+    assert rep["metrics"]["output/content/chroma"] == pytest.approx(1.0)  # each with its own input
+    assert any("paired with the input named without their suffix (.b)" in n for n in rep["notes"])
+    assert any("1 outputs without an input (not scored): 005.b" in n for n in rep["notes"])
+    # an input with both NAME.mid and NAME.b.mid among the outputs is ambiguous: one line, exit 2
+    write_midi(d / "out" / "001.mid", [Track(scale_piece(4))])
+    assert run("--inputs", d / "in", "--outputs", d / "out", "--target", "b", "--classifier", d / "clf.pt",
+               "-o", d / "rep2", "--no-musicality") == 2
+    assert "two outputs for the input 001: 001 and 001.b" in capsys.readouterr().err
+
+
+def test_transfers_back_may_carry_the_style_suffixes(tmp_path):
+    from stylegen.metrics.pieces import read_folder_pairs
+
+    d = tmp_path
+    for name in ("x", "y"):
+        write_midi(d / "in" / f"{name}.mid", [Track(scale_piece(4))])
+        write_midi(d / "out" / f"{name}.b.mid", [Track(scale_piece(4))])
+    write_midi(d / "back" / "x.b.a.mid", [Track(scale_piece(4))])  # NAME.b.mid transferred back to a
+    write_midi(d / "back" / "y.mid", [Track(scale_piece(4))])
+    fp = read_folder_pairs(d / "in", d / "out", 4, False, d / "back", suffixes=[".b"], cycle_suffixes=[".a", ".b"])
+    assert fp.names == ["x", "y"] and len(fp.cycles) == 2
+    (d / "back" / "y.mid").unlink()
+    with pytest.raises(StylegenError, match="no file for 1 pair"):
+        read_folder_pairs(d / "in", d / "out", 4, False, d / "back", suffixes=[".b"], cycle_suffixes=[".a"])
+    # without the suffix rule, the names share nothing
+    with pytest.raises(StylegenError, match="no file names in common"):
+        read_folder_pairs(d / "in", d / "out", 4, False)
+
+
+def test_a_folder_transferred_by_stylegen_is_evaluated_as_it_was_written(tmp_path):
+    """The chain a user runs: ``stylegen transfer in/ --style classical -o out/`` with a real
+    (tiny) checkpoint, then ``stylegen evaluate --inputs in/ --outputs out/``."""
+    pytest.importorskip("stylegen.transfer")
+    checkpoints = pytest.importorskip("tests.checkpoints")
+    d = tmp_path
+    for i in range(3):
+        write_midi(d / "in" / f"{i:03d}.mid", [Track(scale_piece(4, base=60 + i), name="Melody")])
+        write_midi(d / "real" / f"c{i}.mid", [Track(chord_piece(4, root=48 + i))])
+    ckpt = checkpoints.write_tiny_checkpoint(d / "gan.pt")
+    assert main(["transfer", str(d / "in"), "--style", "classical", "-o", str(d / "out"), "--checkpoint",
+                 str(ckpt), "--quiet"]) == 0
+    assert sorted(p.name for p in (d / "out").iterdir()) == ["000.classical.mid", "001.classical.mid",
+                                                             "002.classical.mid"]
+    write_classifier(d / "clf2.pt", styles=["pop", "classical"], spec=SPEC)
+    rc = run("--inputs", d / "in", "--outputs", d / "out", "--target", "classical", "--source", "pop",
+             "--classifier", d / "clf2.pt", "--real", d / "real", "-o", d / "rep", "--no-musicality",
+             "--examples", "0")
+    assert rc == 0
+    rep = json.loads((d / "rep" / "report.json").read_text())
+    assert rep["counts"]["pairs"] == 3 and rep["counts"]["unpaired_outputs"] == 0
+    assert [p["name"] for p in rep["pieces"]] == ["000", "001", "002"]
+
+
+def test_the_feature_judge_is_trained_on_the_recipes_real_pieces_and_reported(folders):
+    d = folders
+    data = tiny_data(d / "data")
+    rc = run("--inputs", d / "in", "--outputs", d / "out", "--target", "b", "--source", "a",
+             "--classifier", d / "clf.pt", "--recipe", ROOT / "tests" / "recipes" / "tiny.yaml",
+             "--set", f"data_root={data}", "--set", f"data.cache_dir={d / 'cache'}", "--no-musicality",
+             "--examples", "0", "-o", d / "rep")
+    assert rc == 0
+    rep = json.loads((d / "rep" / "report.json").read_text())
+    m = rep["metrics"]
+    for row in ("output", "identity", "rule", "real"):
+        assert f"{row}/feature_judge/target_share" in m
+    assert m["feature_judge/heldout_accuracy"] == 1.0  # scales against chords: told apart
+    assert m["identity/feature_judge/target_share"] == 0.0 and m["real/feature_judge/target_share"] == 1.0
+    j = rep["meta"]["feature_judge"]
+    assert j["recipe"] == "tiny" and j["train_pieces"] == {"a": "3 of 3", "b": "3 of 3"}
+    assert "feature_judge_fit" in rep["meta"]["seconds"]
+    md = (d / "rep" / "report.md").read_text()
+    assert "target share, feature judge" in md and "held-out accuracy per piece 100.0% on 2 real val pieces" in md
+    # without a recipe (and a classifier without one) there is no judge, and the report says why
+    rc = run("--inputs", d / "in", "--outputs", d / "out", "--target", "b", "--classifier", d / "clf.pt",
+             "--no-musicality", "--examples", "0", "-o", d / "rep2")
+    assert rc == 0
+    rep2 = json.loads((d / "rep2" / "report.json").read_text())
+    assert not any("feature_judge" in k for k in rep2["metrics"])
+    assert any(n.startswith("no feature judge: no recipe") for n in rep2["notes"])
