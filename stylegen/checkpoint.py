@@ -14,6 +14,11 @@ A checkpoint is one ``torch.save`` file holding a dict:
 
 Loading checks ``format`` and ``kind`` and gives one clear error otherwise, never a
 shape crash deep inside ``load_state_dict``.
+
+Optional parts: a "gan" checkpoint may also hold the harmony model (``models/harmony.py``)
+as ``models["harmony"]``, ``model_config["harmony"]`` and ``harmony`` (what it was trained
+on: recipe, content spec, styles, steps, validation NLL).  Checkpoints without it load as
+before; :func:`put_harmony` adds it to an existing checkpoint (every other part kept).
 """
 
 from __future__ import annotations
@@ -100,6 +105,56 @@ def export_inference(src: str | os.PathLike, dst: str | os.PathLike, half: bool 
     }
     if "best_metric" in ckpt:
         payload["best_metric"] = ckpt["best_metric"]
+    if HARMONY in ckpt["models"] and HARMONY in ckpt["model_config"]:  # the optional harmony part goes along
+        payload["models"][HARMONY] = {k: (v.detach().cpu().clone().half() if half and v.is_floating_point()
+                                          else v.detach().cpu().clone()) for k, v in ckpt["models"][HARMONY].items()}
+        payload["model_config"][HARMONY] = dict(ckpt["model_config"][HARMONY])
+        payload[HARMONY] = dict(ckpt.get(HARMONY) or {})
+    return save_checkpoint(dst, payload)
+
+
+# --------------------------------------------------------------------------- the harmony part
+
+HARMONY = "harmony"
+
+
+def harmony_part(ckpt: dict) -> tuple[dict, dict, dict] | None:
+    """(weights, config, meta) of a loaded checkpoint's harmony part, None when it has none."""
+    if HARMONY not in ckpt.get("models", {}) or HARMONY not in ckpt.get("model_config", {}):
+        return None
+    return ckpt["models"][HARMONY], ckpt["model_config"][HARMONY], dict(ckpt.get(HARMONY) or {})
+
+
+def check_harmony_fits(ckpt: dict, meta: dict, where: str) -> None:
+    """A harmony part fits a checkpoint when it was trained for the same styles (in order)
+    and the same content spec; StylegenError naming what differs otherwise."""
+    problems = []
+    if list(meta.get("styles", [])) != list(ckpt["styles"]):
+        problems.append(f"styles {meta.get('styles')} != the checkpoint's {list(ckpt['styles'])}")
+    if meta.get("content") != ckpt.get("content"):
+        problems.append(f"content spec {meta.get('content')} != the checkpoint's {ckpt.get('content')}")
+    if problems:
+        raise StylegenError(f"{where}: the harmony part does not fit: " + "; ".join(problems))
+
+
+def put_harmony(dst: str | os.PathLike, weights: dict, config: dict, meta: dict,
+                src: str | os.PathLike | None = None, replace: bool = False) -> Path:
+    """Write checkpoint ``src`` (default: ``dst`` itself) to ``dst`` with this harmony part,
+    atomically (a temp file renamed into place): every other part, the step, the optimiser
+    and RNG states and the recipe stay as they were.  Refuses a part that does not fit
+    (:func:`check_harmony_fits`) and, without ``replace``, a checkpoint that has one."""
+    src = Path(src if src is not None else dst)
+    ckpt = load_checkpoint(src, kind="gan")
+    if "content" not in ckpt:
+        raise StylegenError(f"{src}: a checkpoint of the old frame-wise generator (no content spec): "
+                            "the harmony part needs a texture-generator checkpoint")
+    check_harmony_fits(ckpt, meta, str(src))
+    if harmony_part(ckpt) is not None and not replace:
+        raise StylegenError(f"{src}: already has a harmony part: use --force to replace it")
+    ckpt["models"] = dict(ckpt["models"], **{HARMONY: {k: v.detach().cpu().clone() for k, v in weights.items()}})
+    ckpt["model_config"] = dict(ckpt["model_config"], **{HARMONY: dict(config)})
+    ckpt[HARMONY] = dict(meta)
+    payload = {k: v for k, v in ckpt.items() if k != "format"}
     return save_checkpoint(dst, payload)
 
 

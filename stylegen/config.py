@@ -133,10 +133,33 @@ class ClassifierTrainingConfig:
 
 
 @dataclass
+class HarmonyConfig:
+    """The harmony model (models/harmony.py) and how ``stylegen harmony`` trains it: the
+    harmony per block the generator hears, planned for composition and a bare melody."""
+
+    name: str = "lstm"
+    hidden_size: int = 192
+    num_layers: int = 1
+    style_dim: int = 16
+    nade_size: int = 64  # hidden units of the autoregressive (NADE) output over the 12 pitch classes
+    dropout: float = 0.1
+    # training (likelihood on every style's train split; training/harmony.py)
+    steps: int = 3000
+    batch_size: int = 32
+    sequence_blocks: int = 64  # blocks per training sequence (a crop of a piece)
+    lr: float = 2e-3  # AdamW, cosine decay to 5% after a 100-step warm-up
+    weight_decay: float = 1e-4
+    melody_dropout: float = 0.5  # share of sequences trained without their melody (composition)
+    transpose: bool = True  # each sequence in a random one of the 12 keys
+    eval_every: int = 1000
+
+
+@dataclass
 class ModelConfig:
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    harmony: HarmonyConfig = field(default_factory=HarmonyConfig)
 
 
 @dataclass
@@ -522,6 +545,20 @@ def _check(recipe: Recipe, check_models: bool = True) -> None:
             bad(f"model.generator.{k}", "must be at least 1")
     if not 0.0 <= g.dropout < 1.0:
         bad("model.generator.dropout", "must be in [0, 1)")
+    h = recipe.model.harmony
+    for k in ("hidden_size", "num_layers", "style_dim", "nade_size", "steps", "batch_size", "eval_every"):
+        if getattr(h, k) < 1:
+            bad(f"model.harmony.{k}", "must be at least 1")
+    if h.sequence_blocks < 2:
+        bad("model.harmony.sequence_blocks", "must be at least 2")
+    if not 0.0 <= h.dropout < 1.0:
+        bad("model.harmony.dropout", "must be in [0, 1)")
+    if not 0.0 <= h.melody_dropout <= 1.0:
+        bad("model.harmony.melody_dropout", "must be in [0, 1]")
+    if h.lr <= 0:
+        bad("model.harmony.lr", "must be positive")
+    if h.weight_decay < 0:
+        bad("model.harmony.weight_decay", "must be >= 0")
     dev = recipe.device
     if not (dev in ("auto", "cpu", "cuda", "mps") or dev.startswith("cuda:")):
         bad("device", f"expected auto, cpu, cuda, cuda:N or mps, got {dev!r}")
@@ -535,7 +572,9 @@ def _check_registries(recipe: Recipe) -> None:
     # which commands that only read a recipe's data (a warm `stylegen data`) never need
     from stylegen.models import registry
 
-    for part in ("generator", "discriminator", "classifier"):
+    import stylegen.models.harmony  # noqa: F401  (registers the harmony model)
+
+    for part in ("generator", "discriminator", "classifier", "harmony"):
         name = getattr(recipe.model, part).name
         known = registry.names(part)
         if known and name not in known:
