@@ -117,7 +117,12 @@ def finish(p: Prepared, roll: torch.Tensor, spec: RollSpec, drop_drums: bool = F
     """Write the generated roll (2, T, P) back into the piece: the piece's own melody notes
     (unchanged) on their own track, the generator's notes on a piano track with velocities
     from the input's accompaniment, notes outside the model's pitch range unchanged, and the
-    piece's tempo map, meter, keys, length and (unless ``drop_drums``) drums."""
+    piece's tempo map, meter, keys, length and (unless ``drop_drums``) drums.
+
+    The output keeps the input's length: its music ends where the input's does (the end of
+    the input's last note or drum hit: the generator's notes are cut there), and a final rest
+    after it stays a rest, to the input's length (a file's end of track).  The evaluation's
+    ``length_match`` measures the same two things."""
     score, grid = p.score, p.grid
     if p.clamp is not None:
         roll = clear_clamped(roll, p.clamp[1])
@@ -125,11 +130,12 @@ def finish(p: Prepared, roll: torch.Tensor, spec: RollSpec, drop_drums: bool = F
     accompaniment = p.inside & ~p.melody
     template = grid.notes[accompaniment] if accompaniment.any() else grid.notes[p.inside]
     new = transfer_velocities(new, template)
-    if score.resolution != spec.resolution and len(new):  # onto the piece's own grid
+    if len(new):  # onto the piece's own grid, ending where the piece's music ends
         f = score.resolution / spec.resolution
         on = scale_steps(new[:, ONSET], f)
-        end = np.minimum(scale_steps(new[:, ONSET].astype(np.int64) + new[:, DURATION], f),
-                         max(int(score.length), 1))
+        end = scale_steps(new[:, ONSET].astype(np.int64) + new[:, DURATION], f)
+        ends = [int((a[:, ONSET].astype(np.int64) + a[:, DURATION]).max()) for a in (score.notes, score.drums) if len(a)]
+        end = np.minimum(end, max(ends) if ends else max(int(score.length), 1))
         keep = on < end
         new = new[keep]
         new[:, ONSET], new[:, DURATION] = on[keep], (end - on)[keep]

@@ -139,8 +139,18 @@ def length_beats(score: Score) -> float:
 
 
 def length_match(inp: Score, out: Score, tolerance: float = LENGTH_TOLERANCE_BEATS) -> float:
-    """1.0 when the lengths in beats differ by at most ``tolerance``, else 0.0."""
-    return float(abs(length_beats(out) - length_beats(inp)) <= tolerance)
+    """1.0 when the output keeps the input's length, else 0.0, as transfer means it
+    (``inference/pieces.finish``): its music ends where the input's does (the end of the last
+    note or drum hit, within ``tolerance`` beats: a final rest stays a rest), and its whole
+    length (``Score.length``: with the final rest where the reader kept the file's end of
+    track) is the input's, within ``tolerance`` beats too."""
+
+    def music_end(s: Score) -> float:
+        ends = [int((a[:, ONSET].astype(np.int64) + a[:, DURATION]).max()) for a in (s.notes, s.drums) if len(a)]
+        return max(ends, default=0) / s.resolution
+
+    return float(abs(music_end(out) - music_end(inp)) <= tolerance
+                 and abs(length_beats(out) - length_beats(inp)) <= tolerance)
 
 
 def content_metrics(inp: Score, out: Score) -> dict[str, float]:
