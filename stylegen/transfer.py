@@ -25,6 +25,13 @@ How a piece is transferred (docs/transfer.md has the shapes and the measurements
    accompaniment), notes outside the model's range unchanged; tempo map, meter, keys,
    drums and the length (a final rest included) of the input.
 
+A bare melody (one monophonic line, ``inference.harmony.is_bare_melody``, or
+``melody_only=True``) has no harmony of its own to give: when the checkpoint has a harmony
+model, the content's harmony is planned by it from the melody (``inference/harmony.py``),
+and the melody is kept as above.  Composition plans the harmony of a form first (each new
+section once, repeated where its letter comes back), then the generator writes melody and
+accompaniment over it.
+
 This module puts ``stylegen/inference/`` together and reads and writes files; it imports
 nothing from ``stylegen.training``.
 """
@@ -39,7 +46,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 
-from stylegen.checkpoint import build_model, load_checkpoint
+from stylegen.checkpoint import build_model, check_harmony_fits, harmony_part, load_checkpoint
 from stylegen.data.content import ContentSpec, bar_positions, content_features, empty_content, regular_bars
 from stylegen.data.fastmidi import midi_length_beats, write_score_fast
 from stylegen.data.midi import SkipFile, music_to_score, read_score, score_to_music
@@ -51,6 +58,9 @@ from stylegen.inference.options import (
     DEFAULT_STRENGTH, StyleArg, check_bars, check_strength, check_temperature, make_generator, parse_style,
     style_input,
 )
+from stylegen.inference.harmony import (
+    is_bare_melody, plan_accompaniment, plan_composition, resolve_form,
+)
 from stylegen.inference.pieces import (
     PIANO, Prepared, bar_lines, bar_steps, finish, metric_velocities, prepare, scale_steps, to_grid,
 )
@@ -58,6 +68,14 @@ from stylegen.inference.sampling import prime, sample_pieces
 from stylegen.shipped import shipped_path
 
 BATCH_SIZE = 32  # pieces per sample() call in folder transfer (benchmarks/README.md measured 8, 16, 32)
+# The harmony model's sampling temperature when it harmonises a bare melody (benchmarks/README.md, "harmony")
+ACCOMPANY_TEMPERATURE = 0.5
+# What transfer says about the harmony it gave the generator (Model.harmony_source)
+HARMONY_SOURCES = {
+    "input": "the input's own notes",
+    "planned": "planned by the harmony model from the melody",
+    "melody": "the melody's own pitch classes (this checkpoint has no harmony model)",
+}
 
 
 # --------------------------------------------------------------------------- loading
@@ -102,8 +120,8 @@ def load(checkpoint: str | os.PathLike | None = None, device: str | torch.device
         raise StylegenError(f"{path}: a checkpoint of the old frame-wise generator (it has no content spec); "
                             "this version needs a texture-generator checkpoint: train one or use the shipped one")
     # release checkpoints may store float16 weights: compute in float32
-    ckpt = dict(ckpt, models={"generator": {k: (v.float() if v.is_floating_point() else v)
-                                            for k, v in ckpt["models"]["generator"].items()}})
+    ckpt = dict(ckpt, models={name: {k: (v.float() if v.is_floating_point() else v) for k, v in weights.items()}
+                              for name, weights in ckpt["models"].items() if name in ("generator", "harmony")})
     try:
         generator = build_model(ckpt, "generator")
     except KeyError as e:
@@ -115,14 +133,25 @@ def load(checkpoint: str | os.PathLike | None = None, device: str | torch.device
             getattr(generator, "n_styles", None) != len(styles) or \
             getattr(generator, "content_dim", None) != cspec.dim:
         raise StylegenError(f"{path}: the generator does not match the checkpoint's roll spec, content spec or styles")
+    harmony = None
+    part = harmony_part(ckpt)
+    if part is not None:  # optional: checkpoints without it compose and transfer as before
+        check_harmony_fits(ckpt, part[2], str(path))
+        import stylegen.models.harmony  # noqa: F401  (registers it)
+
+        try:
+            harmony = build_model(ckpt, "harmony")
+        except KeyError as e:
+            raise StylegenError(f"{path}: cannot rebuild its harmony model ({e.args[0] if e.args else e})") from None
     info = {
         "path": str(path),
         "step": ckpt.get("step"),
         "metrics": dict(ckpt.get("metrics") or {}),
         "recipe": (ckpt.get("recipe") or {}).get("name", ""),
         "version": ckpt.get("version"),
+        "harmony": part[2] if part is not None else None,
     }
-    return Model(generator, spec, cspec, styles, device=dev, info=info)
+    return Model(generator, spec, cspec, styles, device=dev, info=info, harmony=harmony)
 
 
 def read_midi(path: str | os.PathLike, resolution: int | None = None) -> Score:
@@ -162,13 +191,17 @@ class Model:
     Make one with :func:`load`.  ``styles`` lists the style names, ``spec`` the roll grid,
     ``content_spec`` the content features, ``info`` the checkpoint's path, step and metrics.
     ``threads``: CPU threads of the step loop (1 is fastest, see benchmarks/README.md);
-    ``batch_size``: pieces per pass when several are transferred at once.
+    ``batch_size``: pieces per pass when several are transferred at once.  ``harmony``: the
+    checkpoint's harmony model (None when it has none: composition then withholds the
+    harmony, and a bare melody is its own harmony, as before the harmony model).
     """
 
     def __init__(self, generator: torch.nn.Module, spec: RollSpec, content_spec: ContentSpec, styles: list[str],
                  device: torch.device | str = "cpu", info: dict | None = None, threads: int | None = 1,
-                 batch_size: int = BATCH_SIZE):
+                 batch_size: int = BATCH_SIZE, harmony: torch.nn.Module | None = None):
         self.generator = generator.to(device).eval()
+        self.harmony = harmony.cpu().eval() if harmony is not None else None  # tiny: it plans on the CPU
+        self._said_no_harmony = False
         self.spec = spec
         self.content_spec = content_spec
         self.styles = list(styles)
@@ -190,9 +223,28 @@ class Model:
 
     # ------------------------------------------------------------ transfer
 
+    def harmony_source(self, score: Score, melody_only: bool | None = None) -> str:
+        """Which harmony transfer gives the generator for ``score``: "input" (its own notes),
+        "planned" (a bare melody, harmonised by the harmony model) or "melody" (a bare
+        melody and no harmony model: its own pitch classes).  ``melody_only`` None: detect a
+        bare melody (:func:`stylegen.inference.harmony.is_bare_melody`); True: treat the
+        piece's melody as all there is (its other notes are left out); False: never."""
+        bare = is_bare_melody(score, self.spec.resolution) if melody_only is None else bool(melody_only)
+        if not bare:
+            return "input"
+        return "planned" if self.harmony is not None else "melody"
+
+    def _melody_only(self, score: Score) -> Score:
+        """The piece with only its melody (the named track, else the top voice)."""
+        from stylegen.inference.melody import melody_mask
+
+        mask, _ = melody_mask(score)
+        return score.with_notes(score.notes[mask])
+
     def transfer_scores(self, scores: list[Score], style: StyleArg = "classical", *,
                         strength: float = DEFAULT_STRENGTH, seed: int | None = 0, temperature: float = 1.0,
-                        free_melody: bool = False, drop_drums: bool = False) -> list[Score]:
+                        free_melody: bool = False, drop_drums: bool = False,
+                        melody_only: bool | None = None) -> list[Score]:
         """Transfer several pieces in ONE pass of the generator (padded to the longest);
         options as :meth:`transfer_score`.  A batch shares one random generator, so a piece
         transferred in a batch differs from the same piece transferred alone (each is
@@ -201,14 +253,38 @@ class Model:
             return []
         weights = parse_style(style, self.styles)
         strength, temperature = check_strength(strength), check_temperature(temperature)
+        if melody_only and free_melody:
+            raise StylegenError("melody_only keeps the melody and harmonises it: it cannot go with free_melody")
+        sources = [self.harmony_source(s, melody_only) for s in scores]
+        if melody_only:
+            scores = [self._melody_only(s) for s in scores]
+        s_in = style_input(weights)
         with torch.inference_mode():
             prepared = [prepare(s, self.spec, self.content_spec, keep_melody=not free_melody) for s in scores]
-        rolls = self._sample(prepared, style_input(weights), strength, temperature, seed)
+        for i, (p, source) in enumerate(zip(prepared, sources)):
+            if source == "planned":
+                prepared[i] = self._accompany(p, s_in, seed)
+        rolls = self._sample(prepared, s_in, strength, temperature, seed)
         return [finish(p, r, self.spec, drop_drums=drop_drums) for p, r in zip(prepared, rolls)]
+
+    def _accompany(self, p: Prepared, style: torch.Tensor, seed: int | None) -> Prepared:
+        """``p`` with the harmony of its content planned by the harmony model from its melody
+        (every note of a bare melody; the kept melody when one is marked)."""
+        from dataclasses import replace as dc_replace
+
+        from stylegen.data.roll import in_range
+
+        notes = p.grid.notes
+        mel = notes[p.melody & p.inside] if p.melody.any() else notes[in_range(notes, self.spec)]
+        pos = bar_positions(p.length, bar_lines(p.grid))
+        plan = plan_accompaniment(self.harmony, self.content_spec, pos, style, self.spec.resolution, mel,
+                                  temperature=ACCOMPANY_TEMPERATURE, generator=make_generator(seed),
+                                  threads=self.threads)
+        return dc_replace(p, content=plan.content(pos, self.content_spec))
 
     def transfer_score(self, score: Score, style: StyleArg = "classical", *, strength: float = DEFAULT_STRENGTH,
                        seed: int | None = 0, temperature: float = 1.0, free_melody: bool = False,
-                       drop_drums: bool = False) -> Score:
+                       drop_drums: bool = False, melody_only: bool | None = None) -> Score:
         """Re-write a :class:`Score` (on any grid) in ``style``; returns a Score on the same
         grid with the same length, tempo map, meter, keys and (unless ``drop_drums``) drums.
 
@@ -216,7 +292,10 @@ class Model:
         ``strength``: the guidance scale (0 = no style, 1 = as trained, > 1 stronger);
         ``seed``: the random draws (None: fresh ones); ``temperature``: 1 as trained, lower
         is safer, 0 the most likely choice at every step; ``free_melody``: let the generator
-        write the melody too (default: the melody is kept note for note on its own track).
+        write the melody too (default: the melody is kept note for note on its own track);
+        ``melody_only``: None (default) detects a bare melody (one monophonic line), True
+        takes only the piece's melody, False never: a bare melody's harmony is planned by
+        the checkpoint's harmony model (:meth:`harmony_source` says which harmony is used).
 
         Example::
 
@@ -229,7 +308,7 @@ class Model:
             True
         """
         return self.transfer_scores([score], style, strength=strength, seed=seed, temperature=temperature,
-                                    free_melody=free_melody, drop_drums=drop_drums)[0]
+                                    free_melody=free_melody, drop_drums=drop_drums, melody_only=melody_only)[0]
 
     def transfer(self, music_or_path, style: StyleArg = "classical", **options):
         """Re-write a piece (a ``muspy.Music`` or a MIDI path) in ``style``; returns a
@@ -314,11 +393,54 @@ class Model:
 
     # ------------------------------------------------------------ composition
 
+    def composition_harmony(self, form: str | None) -> str | None:
+        """What harmony composition uses: None when the checkpoint has no harmony model (the
+        harmony is withheld, as before; said once per model with a warning, and a ``form``
+        is then an error), else "planned"."""
+        if self.harmony is not None:
+            return "planned"
+        where = self.info.get("path", "this checkpoint")
+        if form is not None:
+            raise StylegenError(f"a form needs a checkpoint with a harmony model, and {where} has none "
+                                "(stylegen harmony RECIPE --into CHECKPOINT adds one: docs/training.md)")
+        if not self._said_no_harmony:
+            self._said_no_harmony = True
+            import warnings
+
+            warnings.warn(f"{where} has no harmony model: composing with the harmony withheld, as before "
+                          "(stylegen harmony RECIPE --into CHECKPOINT adds one)", stacklevel=3)
+        return None
+
+    def plan(self, style: StyleArg, bars: int, *, seed: int | None = None, form: str | None = None,
+             temperature: float = 1.0, beats_per_bar: int = 4):
+        """The harmony plan of a piece composed from nothing (what :meth:`generate_score`
+        gives the generator): an :class:`stylegen.inference.harmony.Plan` over ``bars`` bars
+        of ``beats_per_bar``/4, and the bar positions (T,).  Needs a harmony model."""
+        if self.harmony is None:
+            raise StylegenError(f"{self.info.get('path', 'this checkpoint')} has no harmony model")
+        bars = check_bars(bars)
+        s_in = style_input(parse_style(style, self.styles))
+        bar = int(beats_per_bar) * self.spec.resolution
+        T = bars * bar
+        pos = bar_positions(T, regular_bars(T, bar))
+        plan = plan_composition(self.harmony, self.content_spec, pos, s_in, self.spec.resolution,
+                                sections=resolve_form(form, bars), temperature=check_temperature(temperature),
+                                generator=_harmony_generator(seed), threads=self.threads)
+        return plan, pos
+
     def generate_score(self, style: StyleArg = "classical", bars: int = 32, *, seed: int | None = None,
                        primer: Score | None = None, strength: float = DEFAULT_STRENGTH, temperature: float = 1.0,
-                       tempo: float | None = None, beats_per_bar: int = 4) -> Score:
+                       tempo: float | None = None, beats_per_bar: int = 4, form: str | None = None) -> Score:
         """Compose ``bars`` bars in ``style``, melody and accompaniment, from nothing, or
         continue ``primer``.
+
+        With a harmony model in the checkpoint the harmony is planned first: ``form`` (letters,
+        one per section, e.g. "AABA"; None: a default for the length,
+        :func:`stylegen.inference.harmony.default_form`) divides the new bars into sections,
+        each new letter's harmony is sampled once and repeated where the letter comes back,
+        and the generator writes melody and accompaniment over the plan.  A primer's harmony
+        is heard first and continued.  Without a harmony model the harmony is withheld, as
+        before (a warning says so once; ``form`` is then an error).
 
         Without a primer the piece is in ``beats_per_bar``/4 at ``tempo`` (120 qpm when
         None), on one piano track.  With a primer, the generator first hears the primer
@@ -339,6 +461,8 @@ class Model:
         strength, temperature = check_strength(strength), check_temperature(temperature)
         spec, cspec, res = self.spec, self.content_spec, self.spec.resolution
         s_in = style_input(weights)
+        sections = resolve_form(form, bars)  # a bad form fails before any work
+        planned = self.composition_harmony(form) is not None
         if primer is None:
             if int(beats_per_bar) < 1:
                 raise StylegenError(f"beats per bar must be at least 1, got {beats_per_bar}")
@@ -348,7 +472,13 @@ class Model:
             bar = int(beats_per_bar) * res
             T = bars * bar
             pos = torch.from_numpy(bar_positions(T, regular_bars(T, bar)))
-            piece = _Composed(empty_content(pos, cspec))
+            if planned:
+                plan = plan_composition(self.harmony, cspec, pos.numpy(), s_in, res, sections=sections,
+                                        temperature=temperature, generator=_harmony_generator(seed),
+                                        threads=self.threads)
+                piece = _Composed(plan.content(pos.numpy(), cspec))
+            else:
+                piece = _Composed(empty_content(pos, cspec))
             roll = self._sample([piece], s_in, strength, temperature, seed)[0]
             notes = metric_velocities(roll_to_notes(roll.numpy() > 0.5, spec), res, bar)
             return Score(resolution=res, notes=notes, tracks=[replace(PIANO)], length=T, tempos=[(0, qpm)],
@@ -365,13 +495,21 @@ class Model:
         heard = torch.from_numpy(notes_to_roll(grid.notes[inside], spec, 0, start)).float()  # (2, start, P)
         all_lines = np.concatenate([lines[lines < start], regular_bars(T, bar) + start])
         pos = torch.from_numpy(bar_positions(start + T, all_lines))
-        state, first = None, None
+        state, first, content = None, None, None
         if start > 0:
             with torch.inference_mode():
                 content = content_features(heard, pos[:start], spec, cspec)  # (start, D)
             state = prime(self.generator, heard, content, s_in, self.device, self.threads)
             first = heard[None, :, start - 1]  # (1, 2, P): the frame before the first new step
-        piece = _Composed(empty_content(pos[start:], cspec))
+        if planned:
+            on = grid.notes[inside, ONSET]
+            first_bar = int(np.searchsorted(all_lines, int(on.min()), side="right") - 1) if len(on) else 0
+            plan = plan_composition(self.harmony, cspec, pos.numpy(), s_in, res, sections=sections, new_from=start,
+                                    primer_content=content, first_bar=max(0, first_bar), temperature=temperature,
+                                    generator=_harmony_generator(seed), threads=self.threads)
+            piece = _Composed(plan.content(pos.numpy(), cspec)[start:])
+        else:
+            piece = _Composed(empty_content(pos[start:], cspec))
         roll = self._sample([piece], s_in, strength, temperature, seed, state=state, first=first)[0]
         new = roll_to_notes(roll.numpy() > 0.5, spec, offset=start)
         tail = grid.notes[grid.notes[:, ONSET] >= max(0, start - bar)]
@@ -391,7 +529,7 @@ class Model:
         """Compose ``bars`` bars in ``style`` (continuing ``primer``, a path or a
         ``muspy.Music``, when given); returns a ``muspy.Music``.  Same seed, same piece.
         Options as :meth:`generate_score` (``strength``, ``temperature``, ``tempo``,
-        ``beats_per_bar``).
+        ``beats_per_bar``, ``form``).
 
         Example::
 
@@ -404,6 +542,11 @@ class Model:
             p = read_midi(primer) if isinstance(primer, (str, os.PathLike)) else \
                 music_to_score(primer, int(getattr(primer, "resolution", self.spec.resolution)))
         return score_to_music(self.generate_score(style, bars, seed=seed, primer=p, **options))
+
+
+def _harmony_generator(seed: int | None) -> torch.Generator:
+    """The harmony plan's own random stream (the generator's draws stay those of ``seed``)."""
+    return make_generator(None if seed is None else int(seed) + 7919)
 
 
 class _Composed:

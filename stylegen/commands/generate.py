@@ -1,12 +1,15 @@
 """``stylegen generate --style STYLE``: compose melody and accompaniment in a style, or continue a primer.
 
     stylegen generate --style classical --bars 32 --seed 7 -o new.mid
+    stylegen generate --style classical --bars 32 --form AABA      # sections that come back
     stylegen generate --style pop --primer intro.mid --bars 16     # continue a primer in a style
 
 A thin layer over :meth:`stylegen.transfer.Model.generate_score`; docs/transfer.md explains
 each option.  Without ``--seed`` a random seed is drawn and printed, so a piece you like
 can be made again.  A piece without a single note is never written: the command says so
-(a model problem, to report) and exits with status 2.
+(a model problem, to report) and exits with status 2.  With a harmony model in the
+checkpoint the harmony of a form is planned first (``--form``, default by length); without
+one the harmony is withheld as before, and the command says so in one line.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tempo", type=float, default=None, metavar="QPM",
                    help="quarter notes per minute without a primer (default 120)")
     p.add_argument("--beats-per-bar", type=int, default=4, metavar="N", help="beats per bar without a primer (default 4)")
+    p.add_argument("--form", default=None, metavar="LETTERS",
+                   help="sections of the new bars, one letter each, a letter that comes back repeats its harmony "
+                        "(e.g. AABA; default by length: A, AB, ABA, AABA; needs a checkpoint with a harmony model)")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
 
 
@@ -68,8 +74,20 @@ def run(args: argparse.Namespace) -> int:
     primer = read_midi(primer_path) if primer_path is not None else None  # inputs before outputs
     refuse_existing([out] + ([wav_path(out)] if writer else []), args.force)
 
-    score = model.generate_score(args.style, args.bars, seed=seed, primer=primer, strength=args.strength,
-                                 temperature=args.temperature, tempo=args.tempo, beats_per_bar=args.beats_per_bar)
+    import warnings
+
+    from stylegen.inference.harmony import form_text, resolve_form
+
+    sections = resolve_form(args.form, args.bars)  # a bad form: one line, before any work
+    planned = model.composition_harmony(args.form) is not None if args.form is not None else model.harmony is not None
+    if not planned and not args.quiet:
+        print(f"note: {model.info.get('path')} has no harmony model: composing with the harmony withheld, as before "
+              "(stylegen harmony RECIPE --into CHECKPOINT adds one)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # said above, once, as a line
+        score = model.generate_score(args.style, args.bars, seed=seed, primer=primer, strength=args.strength,
+                                     temperature=args.temperature, tempo=args.tempo,
+                                     beats_per_bar=args.beats_per_bar, form=args.form)
     n_new = len(score.notes) - (len(primer.notes) if primer is not None else 0)
     if n_new == 0:
         raise StylegenError(
@@ -80,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         write_wav(writer, score, wav_path(out))
     if not args.quiet:
         extra = f" and {wav_path(out)}" if writer else ""
-        print(f"wrote {out}{extra}: {args.bars} bars of {args.style}, {n_new} new notes "
+        harmony = (f"form {form_text(sections)}, harmony planned" + (" after the primer's" if primer is not None else "")
+                   if planned else "harmony withheld")
+        print(f"wrote {out}{extra}: {args.bars} bars of {args.style}, {n_new} new notes, {harmony} "
               f"(seed {seed}{'' if args.seed is not None else '; pass --seed ' + str(seed) + ' to repeat'})")
     return 0

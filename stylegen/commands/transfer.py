@@ -133,6 +133,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                              "such or else the top voice, is kept note for note)")
     melody.add_argument("--keep-melody", action="store_true",
                         help="keep the melody note for note (the default; kept for old scripts)")
+    melody.add_argument("--melody-only", action="store_true",
+                        help="take only the input's melody and accompany it: its harmony is planned by the "
+                             "checkpoint's harmony model (a bare melody, one monophonic line, is found without it)")
     p.add_argument("--drop-drums", action="store_true", help="leave drum tracks out (default: kept unchanged)")
     p.add_argument("--batch-size", type=int, default=None, metavar="N",
                    help="a folder's pieces per pass of the model (default 32)")
@@ -141,7 +144,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _options(args: argparse.Namespace) -> dict:
     return dict(strength=args.strength, seed=args.seed, temperature=args.temperature,
-                free_melody=args.free_melody, drop_drums=args.drop_drums)
+                free_melody=args.free_melody, drop_drums=args.drop_drums,
+                melody_only=True if getattr(args, "melody_only", False) else None)
 
 
 def output_name(src: Path, style: str) -> str:
@@ -169,16 +173,20 @@ def run(args: argparse.Namespace) -> int:
             out = out / name
     if out.resolve() == src.resolve():
         raise StylegenError(f"{out}: the output would replace the input; choose another -o")
-    from stylegen.transfer import read_midi  # torch comes with the model: loaded by now
+    from stylegen.transfer import HARMONY_SOURCES, read_midi, write_midi
 
-    read_midi(src)  # inputs before outputs: an unusable file is named even where the output exists
+    score_in = read_midi(src)  # inputs before outputs: an unusable file is named even where the output exists
     refuse_existing([out] + ([wav_path(out)] if writer else []), args.force)
-    score = model.transfer_file(src, out, args.style, **_options(args))
+    options = _options(args)
+    harmony = HARMONY_SOURCES[model.harmony_source(score_in, options["melody_only"])]
+    score = model.transfer_score(score_in, args.style, **options)
+    write_midi(score, out, include_drums=not args.drop_drums)
     if writer:
         write_wav(writer, score, wav_path(out))
     if not args.quiet:
         extra = f" and {wav_path(out)}" if writer else ""
-        print(f"wrote {out}{extra}: {score.n_beats:g} beats, {len(score.notes)} notes in {args.style}")
+        print(f"wrote {out}{extra}: {score.n_beats:g} beats, {len(score.notes)} notes in {args.style}; "
+              f"harmony: {harmony}")
     return 0
 
 
