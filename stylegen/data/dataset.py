@@ -7,8 +7,13 @@
 
 The cache holds each style's pieces as compact note arrays (not rolls): rolls are rendered
 per window in ``__getitem__``, so a full corpus takes a few MB on disk and in memory.
-A style's cache file is keyed by a hash of its items (path, size, mtime), the roll spec
-and the reading settings; any change there reads that style again.
+A style's cache file is keyed by a hash of its items' content (each file's name under the
+data folder, size and a hash of its bytes: :meth:`Item.fingerprint`), the roll spec and
+the reading settings; any change there reads that style again, and where the data folder
+lies does not matter (clones with their own copies of the data share one cache, and keys
+are stored relative to the data folder).  Writing a style's cache prunes that recipe's and
+style's older files (the newest ``CACHE_KEEP`` used are kept) and any cache file unused for
+``CACHE_MAX_AGE_DAYS``, so the folder does not grow with every changed file or spec.
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ from stylegen.data.score import ONSET
 from stylegen.data.sources import Item, list_style
 from stylegen.fileio import atomic_path
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: keyed on content, keys stored relative to the data folder
+CACHE_KEEP = 2  # cache files kept per recipe name and style (the most recently used)
+CACHE_MAX_AGE_DAYS = 30  # any cache file unused this long is removed when a cache is written
 SPLITS = ("train", "val", "test")
 BAR_BEATS = 4  # a training window is window_bars bars of 4 beats each
 
@@ -103,9 +110,38 @@ def _cache_key(items: list[Item], spec: RollSpec, recipe: Recipe) -> str:
     settings = {"format": CACHE_FORMAT, "spec": spec.to_dict(), "min_beats": recipe.data.min_beats,
                 "max_beats": recipe.data.max_beats}
     h.update(json.dumps(settings, sort_keys=True).encode())
-    for st in sorted(it.stat() for it in items):
-        h.update(repr(st).encode())
+    root = data_root(recipe)
+    for fp in sorted(it.fingerprint(root) for it in items):
+        h.update(repr(fp).encode())
     return h.hexdigest()[:20]
+
+
+def _cache_name(recipe: Recipe, style: str, key: str = "") -> str:
+    return f"{recipe.name}-{style}-{key}.pkl" if key else f"{recipe.name}-{style}-"
+
+
+def prune_cache(folder: Path, keep: Path, prefix: str, now: float | None = None) -> list[Path]:
+    """Remove the cache files nobody uses: of ``prefix`` (one recipe's style) all but the
+    ``CACHE_KEEP`` most recently used (``keep``, just written, always stays), and any
+    stylegen cache file unused for ``CACHE_MAX_AGE_DAYS``.  Returns what was removed."""
+    now = time.time() if now is None else now
+    files = []
+    for f in folder.glob("*.pkl"):
+        try:
+            files.append((f.stat().st_mtime, f))
+        except OSError:
+            continue
+    removed = []
+    mine = sorted((x for x in files if x[1].name.startswith(prefix) and x[1] != keep), reverse=True)
+    old = {f for _, f in mine[max(0, CACHE_KEEP - 1):]}
+    old |= {f for t, f in files if f != keep and now - t > CACHE_MAX_AGE_DAYS * 86400}
+    for f in sorted(old):
+        try:
+            f.unlink()
+            removed.append(f)
+        except OSError:
+            pass
+    return removed
 
 
 # --------------------------------------------------------------------------- reading
@@ -175,13 +211,29 @@ def _atomic_pickle(obj, path: Path) -> None:
 
 
 def _load_cache(path: Path) -> dict | None:
+    """A style's cache (keys relative to the data folder), or None (missing, damaged, old)."""
     if not path.is_file():
         return None
     try:
         with open(path, "rb") as f:
             data = pickle.load(f)
-        return data if isinstance(data, dict) and data.get("format") == CACHE_FORMAT else None
     except Exception:  # a damaged cache file is read again, not trusted
+        return None
+    if not (isinstance(data, dict) and data.get("format") == CACHE_FORMAT):
+        return None
+    try:
+        os.utime(path)  # "used now": pruning keeps what is used
+    except OSError:
+        pass
+    return data
+
+
+def _with_keys(data: dict, keys: dict[str, str]) -> dict | None:
+    """``data`` with its stored keys mapped through ``keys`` (None when one is missing)."""
+    try:
+        return {**data, "pieces": [{**p, "key": keys[p["key"]]} for p in data["pieces"]],
+                "skipped": [(keys[k], why) for k, why in data["skipped"]]}
+    except KeyError:
         return None
 
 
@@ -206,11 +258,14 @@ def load_styles(recipe: Recipe, spec: RollSpec, progress: Callable | None = None
     found: dict[str, list[Item]] = {s: list_style(recipe, s) for s in recipe.style_names}
     out: dict[str, tuple[list[dict], StyleReport]] = {}
     to_read: dict[str, Path] = {}
+    root = data_root(recipe)
     for style, items in found.items():
         report = StyleReport(style=style, found=len(items))
-        cache = cache_dir_for(recipe) / f"{recipe.name}-{style}-{_cache_key(items, spec, recipe)}.pkl"
+        cache = cache_dir_for(recipe) / _cache_name(recipe, style, _cache_key(items, spec, recipe))
         report.cache_file = str(cache)
         data = _load_cache(cache) if use_cache else None
+        if data is not None:  # stored relative to the data folder: this checkout's keys
+            data = _with_keys(data, {_split_name(it.key, root): it.key for it in items})
         if data is None:
             to_read[style] = cache
             out[style] = ([], report)
@@ -239,8 +294,10 @@ def load_styles(recipe: Recipe, spec: RollSpec, progress: Callable | None = None
             data = {"format": CACHE_FORMAT, "pieces": pieces, "skipped": skipped}
             report = out[style][1]
             if use_cache:
+                relative = {it.key: _split_name(it.key, root) for it in found[style]}
                 try:
-                    _atomic_pickle(data, cache)
+                    _atomic_pickle(_with_keys(data, relative), cache)
+                    prune_cache(cache.parent, cache, _cache_name(recipe, style))
                 except OSError as e:
                     report.cache_file = f"(not written: {e.strerror})"
             _fill_report(report, data, spec)

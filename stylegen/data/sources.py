@@ -7,6 +7,7 @@ Listing is cheap (no file is parsed here); reading happens in ``dataset.py``'s w
 from __future__ import annotations
 
 import glob as globlib
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,20 @@ class Item:
             return (self.key, st.st_size, st.st_mtime_ns)
         except OSError:
             return (self.key, -1, -1)
+
+    def fingerprint(self, root: str) -> tuple[str, int, str]:
+        """What the data cache is keyed on: the item's name under the data folder ``root``
+        (its key where it lies outside), its file's size and a hash of the file's bytes.
+        Not where the folder lies, nor when the file was copied: two clones with their own
+        copies of the data share a cache; any change of content reads the style again.
+        (Hashing the 2,511 files of pop2classical, 26 MB, takes about 0.1 s.)"""
+        name = self.key[len(root):].lstrip("/") if self.key.startswith(root) else self.key
+        try:
+            with open(self.path, "rb") as f:
+                data = f.read()
+        except OSError:
+            return (name, -1, "")
+        return (name, len(data), hashlib.blake2b(data, digest_size=16).hexdigest())
 
 
 def list_source(recipe: Recipe, style: str, source: SourceConfig) -> list[Item]:

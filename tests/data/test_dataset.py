@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import mido
@@ -230,12 +231,55 @@ def test_the_cache_is_keyed_on_the_resolved_path(tiny_corpus, tmp_path, monkeypa
     assert all(p.key.startswith(str(tiny_corpus.resolve())) for p in first.pieces)
 
 
-def test_a_touched_file_invalidates_only_its_style(tiny_corpus, tiny_recipe):
+def test_a_changed_file_invalidates_only_its_style_and_a_touched_one_nothing(tiny_corpus, tiny_recipe):
     prepare(tiny_recipe())
-    bump_mtime(tiny_corpus / "a" / "a2.mid")
+    path = tiny_corpus / "a" / "a2.mid"
+    bump_mtime(path)  # a copy, a checkout, `touch`: the same bytes
+    assert all(r.cache_hit for r in prepare(tiny_recipe()).reports.values())
+    st = path.stat()
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 1  # one bit of the last note-off's velocity: same size, same time stamp
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     c = prepare(tiny_recipe())
     assert (c.reports["a"].cache_hit, c.reports["b"].cache_hit) == (False, True)
     assert prepare(tiny_recipe()).reports["a"].cache_hit
+
+
+def test_clones_with_their_own_copy_of_the_data_share_the_cache(tiny_corpus, tmp_path, monkeypatch):
+    """The cache is keyed on content, not on where the data lies or when it was copied:
+    a second checkout's copy hits the first one's cache, with its own keys and the same splits."""
+    copy = tmp_path / "clone" / "shared" / "data"
+    shutil.copytree(tiny_corpus, copy, copy_function=shutil.copy)  # new paths, new time stamps
+    cache = tmp_path / "c"
+    first = prepare(load_recipe(TINY, [f"data_root={tiny_corpus}", f"data.cache_dir={cache}"]))
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("a cache hit must not read any file")
+
+    monkeypatch.setattr(dataset, "_read_items", no_reading)
+    again = prepare(load_recipe(TINY, [f"data_root={copy}", f"data.cache_dir={cache}"]))
+    assert all(r.cache_hit for r in again.reports.values())
+    assert len(list(cache.glob("*.pkl"))) == 2  # one file per style, shared
+    assert all(p.key.startswith(str(copy.resolve())) for p in again.pieces)
+    rel = [(p.key[len(str(copy.resolve())):], p.split) for p in again.pieces]
+    assert rel == [(p.key[len(str(tiny_corpus.resolve())):], p.split) for p in first.pieces]
+    assert all(np.array_equal(p.notes, q.notes) for p, q in zip(first.pieces, again.pieces))
+
+
+def test_writing_a_cache_prunes_what_no_recipe_uses(tiny_corpus, tiny_recipe, tmp_path):
+    cache = tmp_path / "cache"
+    stale = cache / "other-x-0123456789abcdef0123.pkl"
+    cache.mkdir()
+    stale.write_bytes(b"a cache file unused for 31 days")
+    month = time.time() - 31 * 86400
+    os.utime(stale, (month, month))
+    for n in range(4):  # four versions of style a's files: four cache files written in turn
+        write_midi(tiny_corpus / "a" / "extra.mid", [Track(scale_piece(2, 50 + n))])
+        assert not prepare(tiny_recipe()).reports["a"].cache_hit
+    names = sorted(p.name.rsplit("-", 1)[0] for p in cache.glob("*.pkl"))
+    assert names == ["tiny-a", "tiny-a", "tiny-b"]  # the newest two of a, b's one; the stale file went
+    assert prepare(tiny_recipe()).reports["a"].cache_hit  # the newest is the one in use
 
 
 def test_a_rewritten_added_or_removed_file_invalidates_the_cache(tiny_corpus, tiny_recipe):
