@@ -1,6 +1,7 @@
 """``stylegen evaluate``: score style transfers and write a report.
 
-Two folders of MIDI paired by file name (any system's outputs)::
+Two folders of MIDI paired by file name (any system's outputs; ``NAME.<target>.mid``, what
+``stylegen transfer`` writes for a folder, pairs with ``NAME.mid``)::
 
     stylegen evaluate --inputs DIR_IN --outputs DIR_OUT --target classical [--source pop]
                       [--classifier PATH] [--real DIR | --recipe R.yaml] [-o REPORT_DIR]
@@ -15,7 +16,10 @@ Both write REPORT_DIR/report.json, report.md, plots/*.png and TensorBoard events
 library code is in stylegen/metrics/ (pieces.py, checkpoint_eval.py, evaluate.py, report.py).  Real target pieces for the context row and the
 musicality overlap come from --real DIR, or from a recipe's validation split of the target
 style (--recipe, or --real R.yaml); without either, from the classifier's own recipe when
-its data is on this machine.
+its data is on this machine.  Beside the classifier, a second judge of style (a classifier
+on the realism features, metrics/feature_judge.py) is trained in a few seconds on the same
+recipe's real train pieces (--no-feature-judge skips it), and the report holds "what gives
+it away" (realism.giveaway).
 """
 
 from __future__ import annotations
