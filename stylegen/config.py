@@ -88,14 +88,21 @@ class ContentConfig:
 
 @dataclass
 class GeneratorConfig:
-    """Constructor arguments of the generator (models/generator.py, TextureLSTM)."""
+    """Constructor arguments of the generator (models/generator.py, PlannedTexture).  Only
+    the arguments the named model's constructor takes are passed to it."""
 
-    name: str = "texture"
-    hidden_size: int = 256
+    name: str = "planned"
+    hidden_size: int = 192
     num_layers: int = 2
     style_dim: int = 32
-    frame_dim: int = 128  # the previous frame and the content are each projected to this size
-    mixture: int = 8  # K: components of the per-step note distribution (how notes of a step depend)
+    frame_dim: int = 96  # the previous frame, the frame one bar earlier and the content are each projected to this size
+    codes: int = 64  # K: texture codes per bar (the plan's vocabulary, fitted by k-means on real bars)
+    code_dim: int = 16
+    prior_size: int = 64  # the prior over bar codes: LSTM hidden size
+    channels: int = 8  # C: interval kernels of the step decoder (how a step's notes depend on each other)
+    reach: int = 24  # semitones each interval kernel sees, up and down
+    max_notes: int = 12  # onsets one step may start
+    mixture: int = 4  # the previous generator ("texture") only: components of its per-step mixture
     dropout: float = 0.1
 
 
@@ -179,7 +186,8 @@ class LossConfig:
 class OptimConfig:
     lr_g: float = 2e-4
     lr_d: float = 2e-4
-    betas: tuple[float, float] = (0.5, 0.999)
+    betas: tuple[float, float] = (0.5, 0.999)  # the generator's Adam
+    betas_d: tuple[float, float] = (0.5, 0.999)  # the discriminator's Adam
     weight_decay: float = 0.0
     grad_clip: float = 1.0
 
@@ -190,7 +198,6 @@ class ScheduleConfig:
     adversarial_start: int = 15000  # steps of likelihood training before the adversarial stage (>= steps: none)
     batch_size: int = 32
     rollout_steps: int = 32  # adversarial stage: free-running steps after the teacher-forced context
-    d_steps: int = 1
     eval_every: int = 500
     eval_windows: int = 64
 
@@ -494,7 +501,7 @@ def _check(recipe: Recipe, check_models: bool = True) -> None:
         bad("data.max_beats", "need 1 <= min_beats < max_beats")
     if d.workers < 0:
         bad("data.workers", "must be >= 0 (0 = one per core)")
-    for k in ("steps", "batch_size", "d_steps", "eval_every", "eval_windows"):
+    for k in ("steps", "batch_size", "eval_every", "eval_windows"):
         if getattr(recipe.schedule, k) < 1:
             bad(f"schedule.{k}", "must be at least 1")
     if recipe.schedule.adversarial_start < 0:
@@ -540,7 +547,8 @@ def _check(recipe: Recipe, check_models: bool = True) -> None:
     if not 0.0 <= ct.label_smoothing < 1.0:
         bad("classifier_training.label_smoothing", "must be in [0, 1)")
     g = recipe.model.generator
-    for k in ("hidden_size", "num_layers", "style_dim", "frame_dim", "mixture"):
+    for k in ("hidden_size", "num_layers", "style_dim", "frame_dim", "mixture", "codes", "code_dim", "prior_size",
+              "channels", "reach", "max_notes"):
         if getattr(g, k) < 1:
             bad(f"model.generator.{k}", "must be at least 1")
     if not 0.0 <= g.dropout < 1.0:

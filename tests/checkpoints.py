@@ -4,10 +4,11 @@
 
 The layout is the one the trainer writes (``training/loop.py``: kind "gan", recipe, spec,
 content, styles, models {generator, discriminator}, model_config built by the trainer's own
-``model_configs``, step, metrics), with a small randomly initialised TextureLSTM: no
-training is needed to test the plumbing.  ``lively=True`` makes the style matter (random
-FiLM, per-style output bias and a stronger head; a fresh TextureLSTM starts with the style
-switched off), so guidance and style change the output.
+``model_configs``, step, metrics), with a small randomly initialised planned generator (its codebook zeros: every bar
+gets code 0 when a piece is heard): no training is needed to test the plumbing.
+``lively=True`` makes the style matter (random FiLM, per-style output biases, a stronger
+head and plan prior; a fresh generator starts with the style switched off), so guidance
+and style change the output.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from stylegen.training.loop import KIND, content_spec, model_configs
 
 STYLES = ("pop", "classical")
 SPEC = RollSpec(resolution=4, lowest_pitch=36, n_pitches=48)  # pitches 36..83
-GENERATOR = dict(name="texture", hidden_size=16, num_layers=1, style_dim=4, frame_dim=16, mixture=2, dropout=0.0)
+GENERATOR = dict(name="planned", hidden_size=16, num_layers=1, style_dim=4, frame_dim=16, codes=4, code_dim=4,
+                 prior_size=8, channels=2, reach=12, max_notes=6, dropout=0.0)
 DISCRIMINATOR = dict(channels=4)
 
 
@@ -49,6 +51,8 @@ def tiny_models(lively: bool = True, seed: int = 0):
                 torch.nn.init.normal_(film.weight, std=1.0)
             torch.nn.init.normal_(g.style_bias.weight, std=1.0)
             torch.nn.init.normal_(g.head.weight, std=0.3)
+            torch.nn.init.normal_(g.prior.out.weight, std=1.0)
+            torch.nn.init.normal_(g.prior.style.weight, std=1.0)
     return recipe, configs, g.eval(), d
 
 

@@ -64,6 +64,8 @@ def prime(G, roll: torch.Tensor, content: torch.Tensor, style: torch.Tensor, dev
     """The generator's state after it has heard ``roll`` (2, T, P) with ``content`` (T, D)
     as if it had written it (one teacher-forced pass: step t reads the frame of t - 1)."""
     with torch.inference_mode(), torch_threads(threads):
+        if hasattr(G, "hear"):  # the planned generator hears the primer with its own plan
+            return G.hear(roll.float()[None].to(device), content[None].to(device), style.to(device))
         r = roll.float()[None].to(device)  # (1, 2, T, P)
         prev = torch.cat([torch.zeros_like(r[:, :, :1]), r[:, :, :-1]], dim=2)
         _, _, state = G(prev, content[None].to(device), style.to(device), None)

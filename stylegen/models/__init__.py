@@ -5,7 +5,7 @@ Importing this package registers every model in ``registry``.
 
 import importlib
 
-for _m in ("generator", "discriminator", "classifier", "harmony"):
+for _m in ("generator", "generator_v1", "discriminator", "classifier", "harmony"):
     try:
         importlib.import_module(f"stylegen.models.{_m}")
     except ModuleNotFoundError as e:  # a module not written yet

@@ -19,6 +19,7 @@ forward (``GeneratorSteps``), and rank 0 alone logs and writes checkpoints.
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import random
@@ -42,8 +43,10 @@ from stylegen.data.roll import RollSpec, roll_to_score
 from stylegen.data.windows import WindowDataset, collate_windows
 from stylegen.device import pick_device
 from stylegen.errors import StylegenError
+from stylegen.models import registry
 from stylegen.models.registry import build_from_config
-from stylegen.training.adversarial import AdversarialStage, other_styles
+from stylegen.data.texture import bar_descriptors, fit_codebook
+from stylegen.training.adversarial import AdversarialStage
 from stylegen.training.likelihood import likelihood_loss, nll_per_style
 from stylegen.training.logging import TrainLogger, roll_image, side_by_side
 
@@ -62,11 +65,12 @@ def content_spec(recipe: Recipe) -> ContentSpec:
 def model_configs(recipe: Recipe, spec: RollSpec, n_styles: int) -> dict[str, dict]:
     """Constructor kwargs (with the registry name) that rebuild each model from a checkpoint."""
     g, d = recipe.model.generator, recipe.model.discriminator
+    cspec = content_spec(recipe)
+    given = {"n_pitches": spec.n_pitches, "n_styles": n_styles, "content_dim": cspec.dim, "bar_steps": cspec.bar_steps,
+             "lowest_pitch": spec.lowest_pitch, **{k: v for k, v in vars(g).items() if k != "name"}}
+    takes = inspect.signature(registry.get("generator", g.name)).parameters
     return {
-        "generator": {"name": g.name, "n_pitches": spec.n_pitches, "n_styles": n_styles,
-                      "content_dim": content_spec(recipe).dim, "hidden_size": g.hidden_size,
-                      "num_layers": g.num_layers, "style_dim": g.style_dim, "frame_dim": g.frame_dim,
-                      "mixture": g.mixture, "dropout": g.dropout},
+        "generator": {"name": g.name, **{k: v for k, v in given.items() if k in takes}},
         "discriminator": {"name": d.name, "n_pitches": spec.n_pitches, "n_styles": n_styles,
                           "n_channels": spec.n_channels + 1,  # onset, sustain + the harmony to follow
                           "channels": d.channels, "style_head": d.style_head,
@@ -171,10 +175,13 @@ class Trainer:
 
         self.model_config = model_configs(recipe, self.spec, self.n_styles)
         self.G = build_from_config(self.model_config["generator"], "generator").to(device)
+        if hasattr(self.G, "codebook"):  # a planned generator: its texture codes, from real bars
+            with torch.no_grad():
+                self.G.codebook.copy_(torch.from_numpy(self.fit_codebook()).to(device))
         self.D = build_from_config(self.model_config["discriminator"], "discriminator").to(device)
         o = recipe.optim
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr_g, betas=o.betas, weight_decay=o.weight_decay)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=(0.5, 0.999), weight_decay=o.weight_decay)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=o.betas_d, weight_decay=o.weight_decay)
         self.G_steps = GeneratorSteps(self.G)
         D_ddp = None
         if world > 1:
@@ -191,6 +198,23 @@ class Trainer:
         self.eval_fn: Callable | None = None
         self._eval_windows = self._pick_eval_windows()
         self._last_eval = None
+
+    def fit_codebook(self, per_style: int = 400) -> np.ndarray:
+        """The texture codebook: k-means over the bars of up to ``per_style`` train windows of
+        each style (evenly spaced, so every style shapes the codes alike).  Deterministic;
+        a resumed run loads the codebook it trained with instead."""
+        counts = np.array([self.corpus.pieces[p].style for p in self.train_ds.index[:, 0]])
+        chosen = []
+        for s in range(self.n_styles):
+            idx = np.flatnonzero(counts == s)
+            if len(idx):
+                chosen += idx[np.linspace(0, len(idx) - 1, min(per_style, len(idx))).round().astype(int)].tolist()
+        descs = []
+        for lo in range(0, len(chosen), 256):
+            b = collate_windows([self.train_ds[i] for i in chosen[lo: lo + 256]])
+            d, _ = bar_descriptors(b["roll"], b["pos"], self.cspec.bar_steps, self.spec.lowest_pitch)
+            descs.append(d.reshape(-1, d.shape[-1]).numpy())
+        return fit_codebook(np.concatenate(descs), self.G.codebook.shape[0], seed=self.recipe.seed)
 
     # ------------------------------------------------------------ state
 
@@ -280,10 +304,12 @@ class Trainer:
         self.G.eval()
         batch = collate_windows([self.val_ds[i] for i in self._eval_windows])
         metrics: dict[str, float] = {}
-        nll = nll_per_style(self.G, batch, self.spec, self.cspec, self.ctx, self.n_styles, self.device)
-        for s, v in zip(self.styles, nll.tolist()):
+        nll, plan_nll = nll_per_style(self.G, batch, self.spec, self.cspec, self.ctx, self.n_styles, self.device)
+        for s, v, w in zip(self.styles, nll.tolist(), plan_nll.tolist()):
             if math.isfinite(v):
                 metrics[f"val/nll/{s}"] = v
+            if math.isfinite(w):
+                metrics[f"val/plan_nll/{s}"] = w
         metrics["val/nll"] = float(np.nanmean(nll.numpy())) if torch.isfinite(nll).any() else float("nan")
         x_full, pos, src = batch["roll"].to(self.device), batch["pos"].to(self.device), batch["style"].to(self.device)
         content = content_features(x_full, pos, self.spec, self.cspec)

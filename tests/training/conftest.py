@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 SMALL_MODEL = [
     "model.generator.hidden_size=16", "model.generator.frame_dim=8", "model.generator.num_layers=1",
-    "model.generator.style_dim=4", "model.generator.mixture=2", "model.discriminator.channels=4",
+    "model.generator.style_dim=4", "model.generator.codes=8", "model.generator.code_dim=4",
+    "model.generator.prior_size=8", "model.generator.channels=2", "model.generator.reach=12", "model.discriminator.channels=4",
     "schedule.batch_size=4", "schedule.eval_windows=4", "schedule.rollout_steps=8",
     "logging.progress=false", "logging.audio=false",
 ]

@@ -24,7 +24,8 @@ def val_nll(t, batch):
     t.G.eval()
     with torch.no_grad():
         c = content_features(batch["roll"], batch["pos"], t.spec, t.cspec)
-        out = -t.G.log_prob(batch["roll"], c, batch["style"])[:, t.ctx:].mean().item()
+        plan = t.G.encode_plan(batch["roll"], batch["pos"])
+        out = -t.G.log_prob(batch["roll"], c, batch["style"], plan)[:, t.ctx:].mean().item()
     t.G.train()
     return out
 
@@ -88,7 +89,8 @@ def test_checkpoint_is_self_describing_and_round_trips(tiny_recipe, tmp_path):
     assert ckpt["styles"] == ["a", "b"]
     assert ckpt["spec"] == {"resolution": 4, "lowest_pitch": 36, "n_pitches": 48, "channels": ["onset", "sustain"]}
     assert ckpt["content"] == {"block": 8, "bar_steps": 16, "chroma": True, "bass": True, "binary": False}
-    assert ckpt["model_config"]["generator"]["name"] == "texture"
+    assert ckpt["model_config"]["generator"]["name"] == "planned"
+    assert ckpt["models"]["generator"]["codebook"].abs().sum() > 0  # fitted on the real bars before step 0
     assert ckpt["model_config"]["generator"]["content_dim"] == 41
     assert ckpt["model_config"]["discriminator"]["n_channels"] == 3
     assert ckpt["step"] == 1 and "rng" in ckpt and "optimizers" in ckpt
