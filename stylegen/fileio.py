@@ -79,3 +79,13 @@ def style_slug(style: str) -> str:
     slug = re.sub(r"[=:]", "", style.strip())
     slug = re.sub(r"[^A-Za-z0-9.+-]+", "-", slug).strip("-.")
     return slug or "styled"
+
+
+def beats_text(beats: float) -> str:
+    """A length in beats as the CLI and the page print it: to the nearest 48th of a beat (a
+    file's end of track a few ticks after a beat is that beat), at most two decimals.
+
+    >>> beats_text(294.00625), beats_text(10.25), beats_text(32.0), beats_text(1 / 3)
+    ('294', '10.25', '32', '0.33')
+    """
+    return f"{round(float(beats) * 48) / 48:.2f}".rstrip("0").rstrip(".")

@@ -3,8 +3,9 @@
     stylegen serve                                   # http://127.0.0.1:7860
     stylegen serve --checkpoint runs/.../best.pt --port 8000
 
-Loads the model once, prints the page's address and serves until interrupted (Ctrl-C);
-the files the page made live in a temporary folder removed on exit.  The web framework is
+Loads the model once, prints the page's address (alone on its first line, for scripts) and
+"Ctrl-C to stop", and serves until interrupted; the files the page made live in a
+temporary folder, bounded in jobs and in bytes, removed on exit.  The web framework is
 the optional ``web`` extra, imported only here and only when the command runs.
 docs/web.md describes the page.
 """
@@ -31,6 +32,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-upload-mb", type=float, default=5.0, metavar="MB", help="largest file the page accepts (default 5)")
     p.add_argument("--max-bars", type=int, default=400, metavar="N",
                    help="longest piece the page accepts, and most bars to compose (default 400)")
+    p.add_argument("--max-folder-mb", type=float, default=200.0, metavar="MB",
+                   help="bytes the page's results may take in its temporary folder; the oldest go first "
+                        "(default 200; the newest result always stays)")
+    p.add_argument("--queue", type=int, default=4, metavar="N",
+                   help="requests that may wait while one runs; more are told the page is busy (default 4)")
     p.add_argument("--soundfont", default=None, metavar="PATH",
                    help="General MIDI soundfont for the audio (default: $STYLEGEN_SOUNDFONT, the system's, "
                         "else the built-in synth)")
@@ -83,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
         raise StylegenError(f"--max-upload-mb must be above 0, got {args.max_upload_mb:g}")
     if args.max_bars < 1:
         raise StylegenError(f"--max-bars must be at least 1, got {args.max_bars}")
+    if args.max_folder_mb <= 0:
+        raise StylegenError(f"--max-folder-mb must be above 0, got {args.max_folder_mb:g}")
+    if args.queue < 0:
+        raise StylegenError(f"--queue must be 0 or more, got {args.queue}")
     if args.soundfont is not None:
         from stylegen.audio.render import find_soundfont
 
@@ -90,13 +100,15 @@ def run(args: argparse.Namespace) -> int:
     sock = listen(args.host, args.port)
     try:
         model = load(args.checkpoint, device=args.device)
-        service = Service(model, Limits(upload_bytes=int(args.max_upload_mb * 2**20), bars=args.max_bars),
-                          soundfont=args.soundfont)
+        limits = Limits(upload_bytes=int(args.max_upload_mb * 2**20), bars=args.max_bars,
+                        folder_bytes=int(args.max_folder_mb * 2**20), queue=args.queue)
+        service = Service(model, limits, soundfont=args.soundfont)
         try:
             warning = host_warning(args.host)
             if warning:
                 print(warning, file=sys.stderr)
-            print(url(sock), flush=True)
+            print(url(sock))
+            print("open it in a browser; Ctrl-C to stop", flush=True)
             config = uvicorn.Config(create_app(service), log_level="warning", access_log=False)
             try:
                 uvicorn.Server(config).run(sockets=[sock])

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from stylegen.data.midi import list_midi_files
 from stylegen.errors import StylegenError
-from stylegen.fileio import exists_error, style_slug
+from stylegen.fileio import beats_text, exists_error, style_slug
 from stylegen.inference.options import DEFAULT_STRENGTH, check_strength, check_temperature, parse_style
 
 REMOVED = {  # options of the old frame-wise generator, refused with the reason
@@ -185,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
         write_wav(writer, score, wav_path(out))
     if not args.quiet:
         extra = f" and {wav_path(out)}" if writer else ""
-        print(f"wrote {out}{extra}: {score.n_beats:g} beats, {len(score.notes)} notes in {args.style}; "
+        print(f"wrote {out}{extra}: {beats_text(score.n_beats)} beats, {len(score.notes)} notes in {args.style}; "
               f"harmony: {harmony}")
     return 0
 

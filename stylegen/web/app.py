@@ -5,7 +5,13 @@
     POST /api/transfer           multipart: file (or demo=1), style, strength, temperature, seed, free_melody
     POST /api/compose            multipart: style, bars, seed, temperature, primer (optional)
     POST /api/batch              multipart: files (several), style, the transfer controls, audio
+    GET  /api/queue/TICKET       where the request sent with ``ticket=TICKET`` waits (the page polls it)
     GET  /files/JOB/PART/NAME    what a request made (rolls, audio, MIDI, zip)
+
+Each POST may carry a ``ticket`` field (hex, the page makes one per request): while the
+request waits for its turn, ``/api/queue/TICKET`` answers ``{"state": "waiting", "ahead":
+N}``, then ``{"state": "working"}``.  A request past the queue's limit is answered at once
+with status 503 and ``{"error": "the page is busy: ...", "busy": true}``.
 
 A :class:`StylegenError` is answered with status 400 and ``{"error": "<the CLI's line>"}``;
 anything else with 500 and the exception's name (the traceback goes to the server's log).
@@ -26,7 +32,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from stylegen.errors import StylegenError
-from stylegen.web.service import Service, Upload
+from stylegen.web.service import Busy, Service, Upload
 
 STATIC = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("stylegen.web")
@@ -62,6 +68,8 @@ def create_app(service: Service, close_on_shutdown: bool = True) -> Starlette:
         try:
             async with request.form(max_files=service.limits.files + 1) as form:
                 return JSONResponse(await work(form))
+        except Busy as e:
+            return JSONResponse({"error": str(e), "busy": True}, status_code=503, headers={"Retry-After": "60"})
         except StylegenError as e:
             return JSONResponse({"error": str(e)}, status_code=400)
         except Exception as e:
@@ -77,6 +85,10 @@ def create_app(service: Service, close_on_shutdown: bool = True) -> Starlette:
 
     async def info(request: Request) -> Response:
         return JSONResponse(service.info())
+
+    async def queue(request: Request) -> Response:
+        return JSONResponse(service.position(request.path_params["ticket"]),
+                            headers={"Cache-Control": "no-store"})
 
     async def transfer(request: Request) -> Response:
         async def work(form):
@@ -126,6 +138,7 @@ def create_app(service: Service, close_on_shutdown: bool = True) -> Starlette:
     routes = [
         Route("/", index),
         Route("/api/info", info),
+        Route("/api/queue/{ticket}", queue),
         Route("/api/transfer", transfer, methods=["POST"]),
         Route("/api/compose", compose, methods=["POST"]),
         Route("/api/batch", batch, methods=["POST"]),

@@ -4,12 +4,13 @@
     service.transfer(Upload("song.mid", data), "classical", {"seed": "3", "free_melody": "on"})
     service.compose("classical", {"bars": "8", "seed": "7"})
     service.batch([Upload(...), ...], "classical", {}, audio=True)
+    service.position(ticket)                                 # where a request waits: its queue position
     service.close()                                          # removes the temporary folder
 
 Each request is one call of the API the CLI calls (``Model.transfer_file`` as ``stylegen
 transfer``, ``Model.generate_score`` as ``stylegen generate``), then the renderer
-(``stylegen.audio.render``) and the evaluation report's roll drawing
-(``stylegen.metrics.report.roll_figure``).  No transfer logic lives here: this module
+(``stylegen.audio.render``) and the page's roll drawing (``rolls.py``: the whole piece,
+numbered in bars).  No transfer logic lives here: this module
 saves uploads, checks the page's limits, maps the page's controls to the API's keywords,
 and turns a :class:`StylegenError` into the same one line the CLI prints (with the
 temporary folder left out of the file names).
@@ -20,10 +21,17 @@ the page starts each control at the method's own default, so a renamed option is
 one-line change there.
 
 Every request gets a job folder (``in/`` for what was uploaded, ``out/`` for what was made)
-under one temporary folder; the oldest job folders are removed once more than
-``Limits.jobs_kept`` exist, and the whole folder on :meth:`Service.close`.  Requests run one
-at a time (a lock): the machine this was written for has two cores, and the model's
-forward pass sets torch's thread count.
+under one temporary folder.  When a request ends, the oldest job folders are removed while
+more than ``Limits.jobs_kept`` exist or the folder holds more than ``Limits.folder_bytes``
+(a job's WAVs of a long song are tens of MB); the newest job always stays, so between
+requests the folder is under its bound unless that one job alone is larger.  The whole
+folder goes on :meth:`Service.close`.
+
+Requests run one at a time, in the order they came: the machine this was written for has
+two cores, and the model's forward pass sets torch's thread count.  Each request may bring
+a ticket (the page makes one); :meth:`Service.position` says how many requests are ahead
+of it, which the page shows while it waits.  Past ``Limits.queue`` waiting requests a new
+one is refused at once with :class:`Busy` (the app answers 503), instead of waiting for ever.
 """
 
 from __future__ import annotations
@@ -43,12 +51,11 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from stylegen.errors import StylegenError
-from stylegen.fileio import style_slug
+from stylegen.fileio import beats_text, style_slug
+from stylegen.web.rolls import save_rolls
 
 SAMPLE_RATE = 44100  # as `stylegen transfer --wav`
 GRID = 4  # steps per beat of the Scores the page reads for its rolls and its length check
-ROLL_BEATS = 64  # the rolls show the first 64 beats (the evaluation report shows 32)
-ROLL_DPI = 90
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "pop_demo.mid"  # in a source checkout
 
 
@@ -145,6 +152,12 @@ class Limits:
     bars: int = 400  # per piece (a 3-minute song at 120 bpm in 4/4 is 90 bars), and bars to compose
     files: int = 50  # per batch
     jobs_kept: int = 20  # job folders kept in the temporary folder (the newest)
+    folder_bytes: int = 200 * 1024 * 1024  # ... and no more bytes than this in them (the newest job always stays)
+    queue: int = 4  # requests waiting behind the running one; one more is refused as busy
+
+
+class Busy(StylegenError):
+    """The queue is full: the request is refused now rather than kept waiting."""
 
 
 def safe_name(name: str, default: str = "upload.mid") -> str:
@@ -169,8 +182,10 @@ class Service:
         self.limits = limits
         self.soundfont = soundfont
         self.root = Path(tempfile.mkdtemp(prefix="stylegen-web-"))
-        self.lock = threading.Lock()
-        self._jobs: deque[Path] = deque()
+        self._turns = threading.Condition()
+        self._queue: deque[str] = deque()  # tickets: the running request first, then the waiting ones
+        self._jobs: deque[Path] = deque()  # job folders, oldest first
+        self._sizes: dict[Path, int] = {}  # bytes of each finished job's folder
         self.transfer_keywords = parameters(model.transfer_file, getattr(model, "transfer_score", None))
         self.compose_keywords = parameters(model.generate_score)
 
@@ -196,8 +211,23 @@ class Service:
             "compose_defaults": defaults(COMPOSE_CONTROLS, self.compose_keywords),
             "demo": DEMO.name if DEMO.is_file() else None,
             "limits": {"upload_mb": self.limits.upload_bytes / 2**20, "bars": self.limits.bars,
-                       "files": self.limits.files},
+                       "files": self.limits.files, "jobs_kept": self.limits.jobs_kept,
+                       "folder_mb": self.limits.folder_bytes / 2**20, "queue": self.limits.queue},
         }
+
+    def position(self, ticket: str) -> dict:
+        """Where the request with ``ticket`` is: ``{"state": "waiting", "ahead": N}`` (N
+        requests before it, the running one included), ``{"state": "working"}``, or
+        ``{"state": "unknown"}`` (finished, refused, or never seen)."""
+        with self._turns:
+            if ticket not in self._queue:
+                return {"state": "unknown"}
+            ahead = self._queue.index(ticket)
+        return {"state": "working"} if ahead == 0 else {"state": "waiting", "ahead": ahead}
+
+    def folder_bytes(self) -> int:
+        """Bytes in the job folders now."""
+        return sum(_bytes_in(job) for job in list(self._jobs))
 
     def file(self, job: str, part: str, name: str) -> Path | None:
         """A file a job wrote, or None (nothing outside the job's in/ and out/ folders)."""
@@ -211,20 +241,21 @@ class Service:
     def transfer(self, upload: Upload | None, style: str, form: Mapping[str, str]) -> dict:
         """Transfer one piece (``upload``, or the bundled demo when None) as ``stylegen
         transfer`` does; render input and output; draw both rolls."""
-        with self._job() as job:
+        with self._job(form.get("ticket")) as job:
             src = self._save(job, upload) if upload is not None else self._demo(job)
             options = read_controls(form, TRANSFER_CONTROLS, self.transfer_keywords)
             score_in = self._read(src)
             self._check_bars(score_in, src.name)
             style = self._style(style)
             out = job / "out" / f"{src.stem}.{style_slug(style)}.mid"
-            self.model.transfer_file(src, out, style=style, **options)
+            written = self.model.transfer_file(src, out, style=style, **options)
             score_out = self._read(out)
             in_roll, out_roll = self._rolls(src.stem, score_in, score_out, job / "out")
             renderer = self._render(src, job / "out" / f"{src.stem}.wav")
             self._render(out, out.with_suffix(".wav"))
             return {
-                "message": f"{src.name} ({score_in.n_beats:g} beats) in {style}: {len(score_out.notes)} notes"
+                # the CLI's words and numbers for the same file: `wrote X: 32 beats, N notes in STYLE`
+                "message": f"{src.name} in {style}: {beats_text(written.n_beats)} beats, {len(written.notes)} notes"
                            + _described(options),
                 "renderer": renderer,
                 "input": self._links(job, src, in_roll, job / "out" / f"{src.stem}.wav"),
@@ -234,7 +265,7 @@ class Service:
     def compose(self, style: str, form: Mapping[str, str], primer: Upload | None = None) -> dict:
         """Compose ``bars`` bars in ``style`` as ``stylegen generate`` does (continuing
         ``primer`` when given); a seed left empty is drawn and reported."""
-        with self._job() as job:
+        with self._job(form.get("ticket")) as job:
             bars = _integer("bars", form.get("bars") or "16")
             if bars > self.limits.bars:
                 raise StylegenError(f"{bars} bars is over the page's limit of {self.limits.bars} bars")
@@ -256,8 +287,7 @@ class Service:
 
             out = job / "out" / name
             write_score_fast(score, out)
-            _, roll = self._rolls(out.stem, score_primer if score_primer is not None else score, score, job / "out",
-                                  single=score_primer is None)
+            _, roll = self._rolls(out.stem, score, score, job / "out", single=True)
             renderer = self._render(out, out.with_suffix(".wav"))
             n_new = len(score.notes) - (len(score_primer.notes) if score_primer is not None else 0)
             return {
@@ -270,7 +300,7 @@ class Service:
     def batch(self, uploads: list[Upload], style: str, form: Mapping[str, str], audio: bool = False) -> dict:
         """Transfer several files as ``stylegen transfer FOLDER`` does (one bad file is
         reported and the rest go on); the outputs come back as one zip."""
-        with self._job() as job:
+        with self._job(form.get("ticket")) as job:
             if not uploads:
                 raise StylegenError("no files chosen")
             if len(uploads) > self.limits.files:
@@ -317,19 +347,58 @@ class Service:
     # ------------------------------------------------------------ helpers
 
     @contextmanager
-    def _job(self):
-        """A fresh job folder, the lock held, errors as the CLI's one line without our folder."""
-        with self.lock:
+    def _turn(self, ticket: str | None):
+        """Wait for this request's turn (requests run one at a time, first come first
+        served); :class:`Busy` at once when ``Limits.queue`` requests already wait."""
+        if not (isinstance(ticket, str) and re.fullmatch(r"[0-9a-f]{8,64}", ticket)):
+            ticket = secrets.token_hex(8)
+        with self._turns:
+            waiting = len(self._queue) - 1  # behind the running request (-1: nothing runs)
+            if waiting >= self.limits.queue:
+                raise Busy(f"the page is busy: {waiting} requests are waiting already (at most "
+                           f"{self.limits.queue}); try again in a minute")
+            while ticket in self._queue:  # a ticket sent twice: the second gets its own
+                ticket = secrets.token_hex(8)
+            self._queue.append(ticket)
+            try:
+                while self._queue[0] != ticket:
+                    self._turns.wait()
+            except BaseException:
+                self._queue.remove(ticket)
+                self._turns.notify_all()
+                raise
+        try:
+            yield
+        finally:
+            with self._turns:
+                self._queue.remove(ticket)
+                self._turns.notify_all()
+
+    @contextmanager
+    def _job(self, ticket: str | None = None):
+        """This request's turn, a fresh job folder, errors as the CLI's one line without our
+        folder; old job folders pruned when it ends."""
+        with self._turn(ticket):
             job = self.root / secrets.token_hex(8)
             (job / "in").mkdir(parents=True)
             (job / "out").mkdir()
             self._jobs.append(job)
-            while len(self._jobs) > self.limits.jobs_kept:
-                shutil.rmtree(self._jobs.popleft(), ignore_errors=True)
             try:
                 yield job
             except StylegenError as e:
                 raise StylegenError(self._clean(str(e), job)) from None
+            finally:
+                self._sizes[job] = _bytes_in(job)
+                self._prune()
+
+    def _prune(self) -> None:
+        """Remove the oldest job folders while more than ``jobs_kept`` exist or they hold more
+        than ``folder_bytes``; the newest one always stays."""
+        total = sum(self._sizes.get(j, 0) for j in self._jobs)
+        while len(self._jobs) > 1 and (len(self._jobs) > self.limits.jobs_kept or total > self.limits.folder_bytes):
+            old = self._jobs.popleft()
+            total -= self._sizes.pop(old, 0)
+            shutil.rmtree(old, ignore_errors=True)
 
     @staticmethod
     def _clean(message: str, job: Path) -> str:
@@ -381,34 +450,9 @@ class Service:
         return r.renderer
 
     def _rolls(self, name: str, score_in, score_out, folder: Path, single: bool = False) -> tuple[Path | None, Path]:
-        """The evaluation report's roll drawing (input above output), saved as two images
-        (one per axes, same scales); ``single``: only the output's."""
-        from stylegen.metrics.report import roll_figure
-
-        fig = roll_figure(name, score_in, score_out, beats=ROLL_BEATS)  # sets matplotlib's Agg backend
-        import matplotlib.pyplot as plt
-
-        try:
-            # each image on its own: the upper one gets the time axis the lower one has, so
-            # that the two images have the same height and their rolls line up side by side
-            upper, lower = fig.axes[:2]
-            upper.tick_params(labelbottom=True)
-            upper.set_xlabel(lower.get_xlabel(), fontsize=7)
-            fig.tight_layout()
-            fig.canvas.draw()
-            renderer = fig.canvas.get_renderer()
-            paths = []
-            for ax, which in zip(fig.axes, ("input", "output")):
-                if single and which == "input":
-                    paths.append(None)
-                    continue
-                box = ax.get_tightbbox(renderer).transformed(fig.dpi_scale_trans.inverted())
-                path = folder / f"{safe_name(name)}.{which}-roll.png"
-                fig.savefig(path, dpi=ROLL_DPI, bbox_inches=box.padded(0.05))
-                paths.append(path)
-        finally:
-            plt.close(fig)
-        return paths[0], paths[1]
+        """The whole piece's rolls, input and output, numbered in bars and lined up
+        (``rolls.py``); ``single``: only the output's."""
+        return save_rolls(name, score_in, score_out, folder, single=single, file_name=safe_name(name))
 
     def _url(self, job: Path, path: Path | None) -> str | None:
         if path is None:
@@ -420,6 +464,18 @@ class Service:
                 "audio": self._url(job, wav), "wav_name": wav.name}
 
 
+def _bytes_in(folder: Path) -> int:
+    """Bytes of the files under ``folder`` (0 when it is gone)."""
+    total = 0
+    for dirpath, _, files in os.walk(folder):
+        for f in files:
+            try:
+                total += os.stat(os.path.join(dirpath, f)).st_size
+            except OSError:
+                pass
+    return total
+
+
 def _described(options: dict) -> str:
     """" (seed=3, strength=0.5, free_melody)": what was passed, for the page's message."""
     parts = [k if v is True else f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
@@ -427,5 +483,5 @@ def _described(options: dict) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
-__all__ = ["Service", "Upload", "Limits", "parameters", "read_controls", "safe_name", "TRANSFER_CONTROLS",
+__all__ = ["Service", "Upload", "Limits", "Busy", "parameters", "read_controls", "safe_name", "TRANSFER_CONTROLS",
            "COMPOSE_CONTROLS"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -121,7 +122,7 @@ def test_transfer_shows_rolls_plays_and_downloads_what_the_cli_writes(page, brow
     page.set("#transfer-form select[name=style]", "classical")
     assert page.submit("transfer") is None
 
-    assert page.css("#transfer-message").text.startswith("song.mid (32 beats) in classical: ")
+    assert page.css("#transfer-message").text.startswith("song.mid in classical: 32 beats, ")
     widths = page.loaded_images("#transfer-result img.roll")
     assert len(widths) == 2 and all(w > 100 for w in widths)  # input and output, drawn
     seconds = page.audio_seconds("#transfer-result audio")
@@ -206,6 +207,35 @@ def test_errors_are_the_cli_lines_and_the_page_keeps_working(page, tmp_path, cap
     assert len(page.loaded_images("#transfer-result img.roll")) == 2
 
 
+def test_a_waiting_request_shows_its_place_in_the_queue_and_a_full_queue_is_busy(browser, model, tmp_path):
+    from stylegen.web.service import Limits
+    from tests.web.conftest import Server
+    from tests.web.test_serve import Gated, _form, _post
+
+    gated = Gated(model)
+    server = Server(gated, Limits(upload_bytes=200_000, bars=64, files=5, queue=1)).start()
+    src = song(tmp_path / "song.mid", bars=2)
+    first = threading.Thread(target=_post, args=(f"{server.url}/api/transfer", *_form({"style": "classical"}, src)),
+                             daemon=True)
+    try:
+        first.start()  # someone else's request, held in the model
+        page = Page(browser, server.url).open()
+        page.upload("#transfer-file", src)
+        page.css("#transfer-go").click()
+        page.wait.until(lambda d: "waiting: 1 request ahead of yours" in page.css("#transfer-status").text)
+        # a third request finds the queue full: busy at once, the page's two requests unharmed
+        status, answer = _post(f"{server.url}/api/transfer", *_form({"style": "classical"}, src))
+        assert status == 503 and answer["error"].startswith("the page is busy")
+        gated.gate.set()
+        page.wait.until(lambda d: page.css("#transfer-result").is_displayed())
+        assert page.css("#transfer-status").text == "" and not page.css("#transfer-error").is_displayed()
+        assert len(page.loaded_images("#transfer-result img.roll")) == 2
+    finally:
+        gated.gate.set()
+        first.join(120)
+        server.stop()
+
+
 def test_limits_are_refused_with_the_file_named(page, tmp_path):
     long = song(tmp_path / "long.mid", bars=70)  # the test server takes 64 bars
     big = tmp_path / "big.mid"
@@ -223,7 +253,7 @@ def test_the_bundled_demo(page, server):
     page.open()
     page.set("#transfer-demo", True)
     assert page.submit("transfer") is None
-    assert page.css("#transfer-message").text.startswith("pop_demo.mid (")
+    assert page.css("#transfer-message").text.startswith("pop_demo.mid in classical: ")
     assert len(page.audio_seconds("#transfer-result audio")) == 2
 
 

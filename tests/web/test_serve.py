@@ -8,6 +8,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -15,7 +18,9 @@ import pytest
 
 import stylegen
 from stylegen.commands.serve import host_warning
-from stylegen.web.service import TRANSFER_CONTROLS, Limits, Service, parameters, read_controls, safe_name
+from stylegen.web.service import (
+    TRANSFER_CONTROLS, Busy, Limits, Service, Upload, parameters, read_controls, safe_name,
+)
 from tests.commands import cli
 from tests.commands.cli import run
 
@@ -32,6 +37,7 @@ def test_the_command_prints_its_address_serves_and_cleans_up_on_ctrl_c(tmp_path,
     try:
         url = p.stdout.readline().strip()  # printed once the model is loaded and the port is open
         assert url.startswith("http://127.0.0.1:"), (url, p.stderr.read() if p.poll() is not None else "")
+        assert "Ctrl-C to stop" in p.stdout.readline()  # how to stop it, on the next line
         with urllib.request.urlopen(f"{url}/api/info") as r:
             info = json.load(r)
         assert info["styles"] == model.styles and info["limits"]["upload_mb"] == 5
@@ -61,6 +67,8 @@ def test_bad_options_are_one_line(capsys, tmp_path):
     cli.one_line_error("serve", *run(capsys, "serve", "--port", "0", "--checkpoint", tmp_path / "no.pt")[::2],
                        "no.pt")
     cli.one_line_error("serve", *run(capsys, "serve", "--max-bars", "0")[::2], "--max-bars must be at least 1")
+    cli.one_line_error("serve", *run(capsys, "serve", "--max-folder-mb", "0")[::2], "--max-folder-mb must be above 0")
+    cli.one_line_error("serve", *run(capsys, "serve", "--queue", "-1")[::2], "--queue must be 0 or more")
 
 
 def test_without_the_web_extra_serve_says_how_to_install_it(capsys, monkeypatch):
@@ -132,3 +140,220 @@ def test_old_jobs_are_removed_and_the_rest_on_close(model):
     finally:
         service.close()
     assert not service.root.exists()
+
+
+# --------------------------------------------------------------------------- left running: queue, bytes, rolls
+
+
+class Gated:
+    """The shipped model, its transfer_file held until ``gate`` opens (a slow request)."""
+
+    def __init__(self, model):
+        self._model = model
+        self.gate = threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def transfer_file(self, src, dst, style="classical", **options):
+        assert self.gate.wait(120), "the test never opened the gate"
+        return self._model.transfer_file(src, dst, style, **options)
+
+
+def _wait_for(condition, what: str, seconds: float = 60.0):
+    """A bounded wait for another thread to get somewhere (not a timed assertion)."""
+    end = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < end, f"gave up waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_requests_wait_in_turn_with_their_position_and_past_the_queue_the_page_is_busy(model, tmp_path):
+    gated = Gated(model)
+    service = Service(gated, Limits(queue=2))
+    data = song(tmp_path / "s.mid", bars=2).read_bytes()
+    tickets = [f"{i:02x}" * 8 for i in range(3)]
+    results: dict[str, object] = {}
+
+    def request(ticket):
+        try:
+            results[ticket] = service.transfer(Upload("s.mid", data), "classical", {"ticket": ticket})
+        except Exception as e:  # noqa: BLE001 - the test looks at it
+            results[ticket] = e
+
+    threads = []
+    try:
+        for t in tickets:  # one at a time, so that the queue's order is theirs
+            threads.append(threading.Thread(target=request, args=(t,), daemon=True))
+            threads[-1].start()
+            _wait_for(lambda: service.position(t)["state"] != "unknown", f"request {t} to queue")
+        assert [service.position(t) for t in tickets] == [
+            {"state": "working"}, {"state": "waiting", "ahead": 1}, {"state": "waiting", "ahead": 2}]
+        with pytest.raises(Busy, match=r"^the page is busy: 2 requests are waiting already \(at most 2\)"):
+            service.transfer(Upload("s.mid", data), "classical", {})  # at once, not after the others
+        gated.gate.set()
+        for th in threads:
+            th.join(300)
+        assert all(isinstance(results[t], dict) for t in tickets), results
+        assert [service.position(t) for t in tickets] == [{"state": "unknown"}] * 3
+        assert service.transfer(Upload("s.mid", data), "classical", {})["output"]["midi"]  # not busy any more
+    finally:
+        gated.gate.set()
+        service.close()
+
+
+def test_the_app_answers_busy_with_503_and_tells_a_ticket_its_place(model, tmp_path):
+    from tests.web.conftest import Server
+
+    gated = Gated(model)
+    server = Server(gated, Limits(queue=0)).start()
+    body, boundary = _form({"style": "classical", "ticket": "ab" * 8}, song(tmp_path / "s.mid", bars=2))
+    answers = {}
+
+    def first():
+        answers["first"] = _post(f"{server.url}/api/transfer", body, boundary)
+
+    th = threading.Thread(target=first, daemon=True)
+    try:
+        th.start()
+        _wait_for(lambda: _get(f"{server.url}/api/queue/{'ab' * 8}")[1]["state"] == "working", "the first request")
+        status, answer = _post(f"{server.url}/api/transfer", *_form({"style": "classical"}, tmp_path / "s.mid"))
+        assert status == 503 and answer["busy"] is True
+        assert answer["error"].startswith("the page is busy: 0 requests are waiting already (at most 0)")
+        gated.gate.set()
+        th.join(300)
+        assert answers["first"][0] == 200
+        assert _get(f"{server.url}/api/queue/{'ab' * 8}") == (200, {"state": "unknown"})
+    finally:
+        gated.gate.set()
+        server.stop()
+
+
+def test_the_job_folder_is_bounded_in_bytes_as_well_as_jobs(model):
+    probe = Service(model)
+    try:
+        probe.compose(model.styles[0], {"bars": "2", "seed": "1"})
+        one_job = probe.folder_bytes()
+    finally:
+        probe.close()
+    assert one_job > 100_000  # a WAV, a MIDI file and a roll
+    bound = int(2.5 * one_job)  # room for two jobs, not three
+    service = Service(model, Limits(jobs_kept=20, folder_bytes=bound))
+    try:
+        urls = []
+        for seed in range(5):
+            urls.append(service.compose(model.styles[0], {"bars": "2", "seed": str(seed)})["output"]["midi"])
+            assert service.folder_bytes() <= bound
+        found = [service.file(*u.split("/")[2:]) for u in urls]
+        assert [f is not None for f in found] == [False, False, False, True, True]
+        assert len([d for d in service.root.iterdir() if d.is_dir()]) == 2
+    finally:
+        service.close()
+    alone = Service(model, Limits(folder_bytes=1))  # one job over the bound: the newest always stays
+    try:
+        for seed in range(2):
+            url = alone.compose(model.styles[0], {"bars": "1", "seed": str(seed)})["output"]["midi"]
+        assert alone.file(*url.split("/")[2:]) is not None and len(list(alone.root.iterdir())) == 1
+    finally:
+        alone.close()
+
+
+def test_rolls_show_the_whole_piece_numbered_in_bars(model, tmp_path):
+    from stylegen.data.midi import read_score
+    from stylegen.web.rolls import PX_PER_BAR, roll_figure
+
+    service = Service(model, Limits(bars=400))
+    try:
+        widths = {}
+        for bars in (8, 40):  # 40 bars: 160 beats, well past what one screen shows
+            r = service.transfer(Upload("s.mid", song(tmp_path / f"s{bars}.mid", bars=bars).read_bytes()),
+                                 "classical", {})
+            for side in ("input", "output"):
+                with Image(service.file(*r[side]["roll"].split("/")[2:])) as size:
+                    widths[bars, side] = size
+        assert widths[8, "input"] == widths[8, "output"] and widths[40, "input"] == widths[40, "output"]
+        assert widths[40, "input"][0] - widths[8, "input"][0] == pytest.approx(32 * PX_PER_BAR, abs=2)
+    finally:
+        service.close()
+    score = read_score(song(tmp_path / "m.mid", bars=12), 4)
+    import matplotlib.pyplot as plt
+
+    fig = roll_figure(score, score.bar_starts(), 40, 80, score.length)
+    try:
+        ax = fig.axes[0]
+        assert ax.get_xlabel() == "bar" and ax.get_xlim() == (0, 12 * 16)  # all 12 bars of 16 steps
+        ticks = [t.get_text() for t in ax.get_xticklabels()]
+        assert ticks == [str(b) for b in range(1, 13)] and list(ax.get_xticks()) == list(range(0, 12 * 16, 16))
+    finally:
+        plt.close(fig)
+
+
+def test_the_page_and_the_cli_say_the_same_length(model, tmp_path, capsys):
+    """A file whose end of track lies 3 ticks after its last beat is 32 beats for both."""
+    import mido
+
+    from stylegen.data.fastmidi import midi_length_beats
+
+    src = song(tmp_path / "s.mid", bars=8)
+    mf = mido.MidiFile(src)
+    end = max(sum(m.time for m in t) for t in mf.tracks) + 3
+    for track in mf.tracks:
+        track[-1].time += end - sum(m.time for m in track)
+    mf.save(src)
+    assert midi_length_beats(src) == 32 + 3 / 480
+    code, out, _ = run(capsys, "transfer", src, "--style", "classical", "-o", tmp_path / "cli.mid")
+    assert code == 0 and ": 32 beats, " in out
+    service = Service(model)
+    try:
+        message = service.transfer(Upload("s.mid", src.read_bytes()), "classical", {})["message"]
+    finally:
+        service.close()
+    assert message.startswith("s.mid in classical: 32 beats, ")
+    notes = lambda text: text.split(" beats, ")[1].split(" notes")[0]  # noqa: E731
+    assert notes(message) == notes(out)
+
+
+class Image:
+    """(width, height) of a PNG, read from its header."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        head = Path(self.path).read_bytes()[:24]
+        assert head[:8] == b"\x89PNG\r\n\x1a\n"
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+    def __exit__(self, *exc):
+        return False
+
+
+def song(path: Path, bars: int = 4) -> Path:
+    from tests.midifiles import Track, chord_piece, scale_piece, write_midi
+
+    return write_midi(path, [Track(scale_piece(bars, 60), name="Melody"), Track(chord_piece(bars, 40))],
+                      tempo_bpm=120)
+
+
+def _form(fields: dict, path: Path) -> tuple[bytes, str]:
+    boundary = "stylegen-test-boundary"
+    body = b""
+    for k, v in fields.items():
+        body += f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+             "Content-Type: audio/midi\r\n\r\n").encode() + path.read_bytes() + b"\r\n"
+    return body + f"--{boundary}--\r\n".encode(), boundary
+
+
+def _post(url: str, body: bytes, boundary: str) -> tuple[int, dict]:
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+
+
+def _get(url: str) -> tuple[int, dict]:
+    with urllib.request.urlopen(url) as r:
+        return r.status, json.load(r)

@@ -28,18 +28,21 @@ function link(href, text, filename) {
   return a;
 }
 
-// one piece: its roll, a player, download links
+// one piece: its roll (the whole piece, scrolled sideways when long), a player, download links
 function showPiece(figure, piece, label, withWav) {
   figure.replaceChildren();
   const caption = document.createElement("figcaption");
   caption.textContent = `${label}: ${piece.name}`;
   figure.append(caption);
   if (piece.roll) {
+    const scroller = document.createElement("div");
+    scroller.className = "roll-scroll";
     const img = document.createElement("img");
     img.className = "roll";
-    img.alt = `piano-roll of the ${label}`;
+    img.alt = `piano-roll of the ${label}, numbered in bars`;
     img.src = piece.roll;
-    figure.append(img);
+    scroller.append(img);
+    figure.append(scroller);
   }
   const audio = document.createElement("audio");
   audio.controls = true;
@@ -60,7 +63,31 @@ function showPiece(figure, piece, label, withWav) {
   figure.append(links);
 }
 
-// run one form: status while working, the server's one-line error or the result
+// the input's and the output's rolls scroll together (they share bars and width)
+function linkScrolling(root) {
+  const scrollers = $$(".roll-scroll", root);
+  for (const s of scrollers) {
+    s.addEventListener("scroll", () => {
+      for (const other of scrollers) if (other !== s && other.scrollLeft !== s.scrollLeft) other.scrollLeft = s.scrollLeft;
+    });
+  }
+}
+
+function newTicket() {
+  const bytes = new Uint8Array(12);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// what the server says of a waiting request, as a status line
+function queueText(q) {
+  if (q.state === "waiting") {
+    return `waiting: ${q.ahead} request${q.ahead === 1 ? "" : "s"} ahead of yours…`;
+  }
+  return "working…";
+}
+
+// run one form: its place in the queue, then "working…", then the server's one-line error or the result
 function wire(name, buildBody, show) {
   const form = $(`#${name}-form`);
   const status = $(`#${name}-status`);
@@ -73,15 +100,31 @@ function wire(name, buildBody, show) {
     result.hidden = true;
     button.disabled = true;
     status.textContent = "working…";
+    const ticket = newTicket();
+    const body = buildBody(form);
+    body.append("ticket", ticket);
+    let done = false;
+    const watch = async () => {
+      while (!done) {
+        try {
+          const q = await (await fetch(`/api/queue/${ticket}`)).json();
+          if (!done && q.state !== "unknown") status.textContent = queueText(q);
+        } catch (e) {
+          // the answer to the request itself says what went wrong
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    };
+    watch();
     try {
-      show(await post(`/api/${name}`, buildBody(form)));
+      show(await post(`/api/${name}`, body));
       result.hidden = false;
-      status.textContent = "";
     } catch (e) {
       error.textContent = e.message;
       error.hidden = false;
-      status.textContent = "";
     } finally {
+      done = true;
+      status.textContent = "";
       button.disabled = false;
     }
   });
@@ -129,7 +172,9 @@ async function start() {
   }
   $("#compose-bars").max = info.limits.bars;
   $("#limits").textContent = `Uploads up to ${info.limits.upload_mb} MB and ${info.limits.bars} bars a piece, ` +
-    `${info.limits.files} files at once. Files made here are kept while the server runs (the latest results only).`;
+    `${info.limits.files} files at once; requests run one at a time, ${info.limits.queue} may wait. Files made ` +
+    `here are kept while the server runs (the latest ${info.limits.jobs_kept} results, ` +
+    `${Math.round(info.limits.folder_mb)} MB at most).`;
 
   $("#transfer-file").addEventListener("change", () => { $("#transfer-demo").checked = false; });
   $("#transfer-demo").addEventListener("change", (e) => { if (e.target.checked) $("#transfer-file").value = ""; });
@@ -138,6 +183,7 @@ async function start() {
     $("#transfer-message").textContent = `${r.message} — audio by ${r.renderer}`;
     showPiece($("#transfer-input"), r.input, "input", false);
     showPiece($("#transfer-output"), r.output, "output", true);
+    linkScrolling($("#transfer-result"));
   });
   wire("compose", (form) => new FormData(form), (r) => {
     $("#compose-message").textContent = `${r.message} — audio by ${r.renderer}`;
