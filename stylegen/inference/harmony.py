@@ -17,7 +17,8 @@
 Shapes (N = harmony blocks: ``content.block`` steps from each bar line):
 
     pos (T,) bar positions ─block_meter─▶ meter (N, M)
-    melody notes ─melody_blocks─▶ (N, 12) ─melody_input─▶ (N, 25): this block, the next, a flag
+    melody notes ─melody_blocks─▶ (N, 24) ─melody_input─▶ (N, 61): this block, the next, the
+                                                              melody so far, a flag
     HarmonyLSTM.sample(meter (1, N, M), style, melody (1, N, 25) | None) ─▶ sets (N, 12), bass (N,)
     plan_to_content(sets, bass, pos) ─▶ content (T, D): chroma = the set, bass one-hot,
                                          "harmony withheld" 0, position one-hot
@@ -220,7 +221,7 @@ def plan_accompaniment(H, cspec: ContentSpec, pos: np.ndarray, style: torch.Tens
     else:
         fb, lb = 0, None
     meter = torch.from_numpy(block_meter(pos, cspec.block, cspec.bar_steps, resolution, max(0, fb), lb))[None]
-    mel = melody_blocks(melody[:, PITCH], melody[:, ONSET], melody[:, DURATION], pos, cspec.block)
+    mel = melody_blocks(melody[:, PITCH], melody[:, ONSET], melody[:, DURATION], pos, cspec.block, resolution)
     mel_in = torch.from_numpy(melody_input(mel, N))[None]
     inside = (bar_of >= fb) & (bar_of <= (lb if lb is not None else bar_of[-1] if N else 0))
     with torch.inference_mode(), torch_threads(threads):

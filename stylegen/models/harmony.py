@@ -13,8 +13,10 @@ same kind of content it hears in transfer.
       start  (B, N, 1)          1 at the first block of the sequence
       meter  (B, N, M)          block_meter(): slot in the bar, beats in the bar, bar in the
                                 8-bar hypermeter, bars to the end (0..3, 4 = further / unknown)
-      melody (B, N, 25)         the melody's pitch-class weights in block n and in block n + 1
-                                (a one-block look-ahead), and a "melody given" flag
+      melody (B, N, 61)         melody_input(): the melody's pitch classes in block n and in
+                                block n + 1 (a one-block look-ahead), each by duration and on
+                                the beats; the melody heard so far (to the end of block n + 1:
+                                the key, causally); a "melody given" flag
       style  (B,) ids | (B, S) mixture weights  ─embed─▶ (B, S_d), concatenated to every input
     [prev, start, meter, melody, style] ─▶ LSTM ×L ─▶ h (B, N, H)
     h ─▶ NADE over the 12 pitch classes: x_k ~ Bernoulli(σ(b_k(h) + V_k · relu(A h + Σ_{j<k} W_j x_j)))
@@ -46,7 +48,8 @@ NO_BASS = 12
 MAX_BEATS = 8  # beats-per-bar one-hot: 1..8 (longer bars count as 8)
 HYPER = 8  # bars of the hypermeter: a bar's index mod 8
 COUNTDOWN = 5  # bars to the end: 0, 1, 2, 3, 4 = further or unknown
-MELODY_DIM = 2 * PCS + 1
+MELODY_PARTS = 5  # this block (by duration, on the beats), the next block (same), the melody so far
+MELODY_DIM = MELODY_PARTS * PCS + 1  # + the "melody given" flag
 State = tuple[torch.Tensor, torch.Tensor]  # the LSTM's (h, c), each (L, B, H)
 
 
@@ -119,11 +122,13 @@ def block_of_steps(pos: np.ndarray, block: int) -> np.ndarray:
 
 
 def melody_blocks(pitches: np.ndarray, onsets: np.ndarray, durations: np.ndarray, pos: np.ndarray,
-                  block: int) -> np.ndarray:
-    """The melody's pitch-class weights per block: notes (pitch, onset step, duration in
-    steps) -> (N, 12) float32, the steps each class sounds in the block, max-normalised
-    (all 0 in a block where the melody rests)."""
+                  block: int, beat: int) -> np.ndarray:
+    """The melody's pitch classes per block: notes (pitch, onset step, duration in steps) ->
+    (N, 24) float32: the steps each class sounds in the block, and the classes sounding at
+    its beats (``beat`` steps apart from the block's start; the first beat counts twice),
+    each max-normalised (all 0 in a block where the melody rests)."""
     T = len(pos)
+    pos = np.asarray(pos, np.int64)
     ids = block_of_steps(pos, block)
     N = int(ids[-1]) + 1 if T else 0
     act = np.zeros((T + 1, PCS), np.float32)
@@ -133,23 +138,43 @@ def melody_blocks(pitches: np.ndarray, onsets: np.ndarray, durations: np.ndarray
         pc = np.asarray(pitches, np.int64) % PCS
         np.add.at(act, (on, pc), 1)
         np.add.at(act, (off, pc), -1)
-    act = np.cumsum(act, axis=0)[:T] > 0
-    out = np.zeros((N, PCS), np.float32)
-    np.add.at(out, ids, act.astype(np.float32))
-    m = out.max(axis=1, keepdims=True)
-    return np.where(m > 0, out / np.maximum(m, 1e-9), 0).astype(np.float32)
+    act = (np.cumsum(act, axis=0)[:T] > 0).astype(np.float32)  # (T, 12)
+    starts = block_layout(pos, block)
+    in_block = np.arange(T) - starts[ids] if T else np.zeros(0, np.int64)
+    accent = np.where(in_block == 0, 2.0, np.where(in_block % max(1, beat) == 0, 1.0, 0.0)).astype(np.float32)
+    out = np.zeros((N, 2 * PCS), np.float32)
+    np.add.at(out[:, :PCS], ids, act)
+    np.add.at(out[:, PCS:], ids, act * accent[:, None])
+    for part in (out[:, :PCS], out[:, PCS:]):
+        m = part.max(axis=1, keepdims=True)
+        part[:] = np.where(m > 0, part / np.maximum(m, 1e-9), 0)
+    return out
 
 
 def melody_input(mel: np.ndarray | None, n: int) -> np.ndarray:
-    """(N, 12) melody weights per block (or None: no melody) -> (N, 25): this block's, the
-    next block's (the look-ahead; 0 after the last) and the "melody given" flag."""
+    """(N, 24) melody_blocks() (or None: no melody) -> (N, 61): this block's, the next
+    block's (the look-ahead; 0 after the last), the melody so far (the durations of blocks
+    0 .. n + 1 summed, max-normalised: the key as far as it is known) and the "melody
+    given" flag.  Computed over the whole piece: a crop of it keeps its key profile."""
     out = np.zeros((n, MELODY_DIM), np.float32)
     if mel is None:
         return out
-    out[:, :PCS] = mel
-    out[:-1, PCS:2 * PCS] = mel[1:]
+    out[:, :2 * PCS] = mel
+    out[:-1, 2 * PCS:4 * PCS] = mel[1:]
+    so_far = np.cumsum(mel[:, :PCS], axis=0)
+    so_far = np.concatenate([so_far[1:], so_far[-1:]]) if n else so_far  # to the end of the look-ahead
+    m = so_far.max(axis=1, keepdims=True)
+    out[:, 4 * PCS:5 * PCS] = np.where(m > 0, so_far / np.maximum(m, 1e-9), 0)
     out[:, -1] = 1
     return out
+
+
+def rotate_melody(x: np.ndarray, k: int) -> np.ndarray:
+    """melody_input() rows (..., 61) in a key ``k`` semitones up."""
+    if k == 0:
+        return x
+    parts = x[..., :MELODY_PARTS * PCS].reshape(*x.shape[:-1], MELODY_PARTS, PCS)
+    return np.concatenate([np.roll(parts, k, axis=-1).reshape(*x.shape[:-1], MELODY_PARTS * PCS), x[..., -1:]], -1)
 
 
 def plan_to_content(sets: np.ndarray, bass: np.ndarray | None, pos: np.ndarray, block: int, dim: int,
@@ -218,7 +243,7 @@ class HarmonyLSTM(nn.Module):
 
     def hidden(self, prev: torch.Tensor, start: torch.Tensor, meter: torch.Tensor, melody: torch.Tensor,
                style_vec: torch.Tensor, state=None):
-        """prev (B, N, prev_dim), start (B, N, 1), meter (B, N, M), melody (B, N, 25), style
+        """prev (B, N, prev_dim), start (B, N, 1), meter (B, N, M), melody (B, N, 61), style
         vector (B, S_d) -> h (B, N, H), state."""
         B, N, _ = prev.shape
         x = torch.cat([prev, start, meter, melody, style_vec[:, None].expand(B, N, style_vec.shape[-1])], dim=-1)
@@ -248,7 +273,7 @@ class HarmonyLSTM(nn.Module):
                  bass: torch.Tensor | None = None, state=None, prev: torch.Tensor | None = None,
                  start: torch.Tensor | None = None) -> torch.Tensor:
         """Teacher-forced log-likelihood of each block: sets (B, N, 12) 0/1, meter (B, N, M),
-        melody (B, N, 25), style (B,) | (B, S), bass (B, N) long (12 = none) when the model
+        melody (B, N, 61), style (B,) | (B, S), bass (B, N) long (12 = none) when the model
         has a bass -> (B, N) nats.  ``prev`` (B, prev_dim) is the block before block 0 (zeros
         when None) and ``start`` (B,) bool says which rows begin at the piece's first block
         (all when None: a sequence cut from the middle of a piece gives its previous block
@@ -310,7 +335,7 @@ class HarmonyLSTM(nn.Module):
                forced_bass: torch.Tensor | None = None, forced_mask: torch.Tensor | None = None,
                allow_empty: bool | torch.Tensor = False):
         """Write N blocks, each from the ones before: meter (B, N, M), style (B,) | (B, S),
-        melody (B, N, 25) or None (no melody).  ``state``/``prev`` (B, prev_dim) continue an
+        melody (B, N, 61) or None (no melody).  ``state``/``prev`` (B, prev_dim) continue an
         earlier call (a primer, the previous section); ``forced`` (B, N, 12) with
         ``forced_mask`` (B, N) bool gives blocks that are not drawn but heard as if they had
         been (a repeated section, a primer), with ``forced_bass`` (B, N) for a bass model.
@@ -353,4 +378,4 @@ class HarmonyLSTM(nn.Module):
 
 
 __all__ = ["HarmonyLSTM", "block_layout", "block_meter", "block_of_steps", "melody_blocks", "melody_input",
-           "plan_to_content", "meter_dim", "n_slots", "PCS", "NO_BASS", "MELODY_DIM"]
+           "rotate_melody", "plan_to_content", "meter_dim", "n_slots", "PCS", "NO_BASS", "MELODY_DIM"]

@@ -10,8 +10,9 @@ Per piece (notes from the corpus cache, never a MIDI file), on the model's grid:
         sets   (N, 12) the block's pitch-class set     (what the generator hears as chroma)
         bass   (N,)    its lowest pitch class, 12 = silent (when the content spec has a bass)
         meter  (N, M)  models.harmony.block_meter: slot, beats per bar, hypermeter, bars to the end
-        melody (N, 12) the melody's pitch-class weights per block (the named melody track,
-                       else the top voice)
+        melody (N, 24) the melody's pitch classes per block, by duration and on the beats
+                       (the named melody track, else the top voice); the model reads
+                       melody_input() of it (N, 61): with the next block and the key so far
 
 A training item is a crop of ``model.harmony.sequence_blocks`` blocks of one piece (styles
 drawn equally often, pieces in proportion to their blocks), in a random one of the 12 keys
@@ -38,7 +39,7 @@ from stylegen.data.score import DURATION, ONSET, PITCH, TRACK
 from stylegen.device import torch_threads
 from stylegen.inference.melody import top_voice_mask
 from stylegen.models.harmony import (
-    NO_BASS, PCS, block_layout, block_meter, melody_blocks, melody_input, meter_dim,
+    MELODY_DIM, NO_BASS, PCS, block_layout, block_meter, melody_blocks, melody_input, meter_dim, rotate_melody,
 )
 from stylegen.models.registry import build_from_config
 
@@ -51,7 +52,7 @@ class HarmonyBlocks:
     sets: np.ndarray  # (N, 12) uint8
     bass: np.ndarray  # (N,) int64, 12 = none
     meter: np.ndarray  # (N, M) float32
-    melody: np.ndarray  # (N, 12) float32
+    melody: np.ndarray  # (N, 24) float32: melody_blocks()
     key: str = ""
 
 
@@ -118,7 +119,7 @@ def notes_blocks(notes: np.ndarray, melody: np.ndarray, bars: np.ndarray, length
         first_bar, last_bar = 0, None
     meter = block_meter(pos, cspec.block, cspec.bar_steps, spec.resolution, max(0, first_bar), last_bar)
     mel = notes[melody & inside]
-    melody_w = melody_blocks(mel[:, PITCH], mel[:, ONSET], mel[:, DURATION], pos, cspec.block)
+    melody_w = melody_blocks(mel[:, PITCH], mel[:, ONSET], mel[:, DURATION], pos, cspec.block, spec.resolution)
     return HarmonyBlocks(style, sets, bass, meter, melody_w, key)
 
 
@@ -133,10 +134,10 @@ def corpus_blocks(corpus: Corpus, cspec: ContentSpec, split: str) -> list[Harmon
 # --------------------------------------------------------------------------- batches
 
 
-def _rotate(sets: np.ndarray, bass: np.ndarray, melody: np.ndarray, k: int):
+def _rotate(sets: np.ndarray, bass: np.ndarray, k: int):
     if k == 0:
-        return sets, bass, melody
-    return np.roll(sets, k, axis=-1), np.where(bass < PCS, (bass + k) % PCS, bass), np.roll(melody, k, axis=-1)
+        return sets, bass
+    return np.roll(sets, k, axis=-1), np.where(bass < PCS, (bass + k) % PCS, bass)
 
 
 class BlockBatches:
@@ -145,6 +146,7 @@ class BlockBatches:
     def __init__(self, pieces: list[HarmonyBlocks], n_styles: int, length: int, transpose: bool,
                  melody_dropout: float, seed: int = 0):
         self.pieces = [p for p in pieces if len(p.sets) > 0]
+        self.melody_in = [melody_input(p.melody, len(p.sets)) for p in self.pieces]  # whole pieces: crops keep the key
         self.length, self.transpose, self.melody_dropout = length, transpose, melody_dropout
         self.rng = np.random.default_rng(seed)
         self.by_style = []
@@ -160,7 +162,7 @@ class BlockBatches:
         sets = np.zeros((size, L, PCS), np.float32)
         bass = np.full((size, L), NO_BASS, np.int64)
         meter = np.zeros((size, L, M), np.float32)
-        melody = np.zeros((size, L, 2 * PCS + 1), np.float32)
+        melody = np.zeros((size, L, MELODY_DIM), np.float32)
         mask = np.zeros((size, L), bool)
         prev_sets = np.zeros((size, PCS), np.float32)
         prev_bass = np.full(size, NO_BASS, np.int64)
@@ -169,7 +171,8 @@ class BlockBatches:
         for b in range(size):
             s = self.styles[self.rng.integers(len(self.styles))]
             idx, w = self.by_style[s]
-            p = self.pieces[int(self.rng.choice(idx, p=w))]
+            i = int(self.rng.choice(idx, p=w))
+            p = self.pieces[i]
             N = len(p.sets)
             if N <= L or self.rng.random() < 0.2:
                 lo = 0
@@ -177,13 +180,11 @@ class BlockBatches:
                 lo = int(self.rng.integers(0, N - L + 1))
             hi = min(N, lo + L)
             k = int(self.rng.integers(PCS)) if self.transpose else 0
-            ps, pb, pm = _rotate(p.sets, p.bass, p.melody, k)
+            ps, pb = _rotate(p.sets, p.bass, k)
             n = hi - lo
             sets[b, :n], bass[b, :n], meter[b, :n] = ps[lo:hi], pb[lo:hi], p.meter[lo:hi]
             if self.rng.random() >= self.melody_dropout:
-                melody[b, :n] = melody_input(pm[lo:hi], n)
-                if hi < N:  # the look-ahead past the crop is real
-                    melody[b, n - 1, PCS:2 * PCS] = pm[hi]
+                melody[b, :n] = rotate_melody(self.melody_in[i][lo:hi], k)
             mask[b, :n] = True
             start[b] = lo == 0
             if lo > 0:
@@ -214,7 +215,7 @@ def model_nll(model, pieces: list[HarmonyBlocks], n_styles: int, with_melody: bo
             sets = torch.zeros(B, L, PCS)
             bass = torch.full((B, L), NO_BASS, dtype=torch.long)
             meter = torch.zeros(B, L, M)
-            mel = torch.zeros(B, L, 2 * PCS + 1)
+            mel = torch.zeros(B, L, MELODY_DIM)
             mask = torch.zeros(B, L, dtype=torch.bool)
             for i, p in enumerate(group):
                 n = len(p.sets)
@@ -234,7 +235,7 @@ def model_nll(model, pieces: list[HarmonyBlocks], n_styles: int, with_melody: bo
 
 
 def _codes(p: HarmonyBlocks, with_bass: bool, k: int = 0) -> np.ndarray:
-    sets, bass, _ = _rotate(p.sets, p.bass, p.melody, k)
+    sets, bass = _rotate(p.sets, p.bass, k)
     code = (sets.astype(np.int64) << np.arange(PCS)).sum(1)
     return code * 13 + bass if with_bass else code
 
@@ -262,7 +263,7 @@ def bigram_nll(train: list[HarmonyBlocks], val: list[HarmonyBlocks], n_styles: i
                 prev = np.concatenate([[-1], c[:-1]])
                 big.update(zip(prev.tolist(), c.tolist()))
                 ctx.update(prev.tolist())
-                sets, _, _ = _rotate(p.sets, p.bass, p.melody, k)
+                sets, _ = _rotate(p.sets, p.bass, k)
                 pcs_on += sets.sum(0)
                 n_blocks += len(c)
         q = np.clip(pcs_on / max(n_blocks, 1), 1e-3, 1 - 1e-3)

@@ -14,7 +14,7 @@ from stylegen.data.roll import RollSpec
 from stylegen.models import registry
 from stylegen.models.harmony import (
     MELODY_DIM, NO_BASS, HarmonyLSTM, block_layout, block_meter, melody_blocks, melody_input, meter_dim,
-    plan_to_content,
+    plan_to_content, rotate_melody,
 )
 
 M = 9
@@ -156,15 +156,23 @@ def test_meter_features():
     assert (beats == 4).all()
 
 
-def test_melody_blocks_and_look_ahead():
+def test_melody_blocks_look_ahead_and_key_so_far():
     pos = bar_positions(48, regular_bars(48, 16))
-    # C for a bar, then G for half a bar and E for half a bar, then rest
-    mel = melody_blocks(np.array([60, 67, 64]), np.array([0, 16, 24]), np.array([16, 8, 8]), pos, 16)
-    assert mel.shape == (3, 12)
-    assert mel[0].tolist() == [1.0] + [0.0] * 11
-    assert mel[1, 7] == 1.0 and mel[1, 4] == 1.0 and mel[2].sum() == 0
+    # C for a bar; G for half a bar (two beats) then E (two beats); then a rest
+    mel = melody_blocks(np.array([60, 67, 64]), np.array([0, 16, 24]), np.array([16, 8, 8]), pos, 16, 4)
+    assert mel.shape == (3, 24)
+    assert mel[0, :12].tolist() == [1.0] + [0.0] * 11 and mel[0, 12:].tolist() == [1.0] + [0.0] * 11
+    assert mel[1, 7] == 1.0 and mel[1, 4] == 1.0  # as long as each other
+    assert mel[1, 12 + 7] == 1.0 and mel[1, 12 + 4] == pytest.approx(2 / 3)  # G on beats 1 (x2) and 2, E on 3 and 4
+    assert mel[2].sum() == 0
     x = melody_input(mel, 3)
     assert x.shape == (3, MELODY_DIM)
-    np.testing.assert_array_equal(x[0, 12:24], mel[1])  # the look-ahead is the next block
-    assert x[2, 12:24].sum() == 0 and (x[:, -1] == 1).all()
+    np.testing.assert_array_equal(x[0, 24:48], mel[1])  # the look-ahead is the next block
+    assert x[2, 24:48].sum() == 0 and (x[:, -1] == 1).all()
+    assert x[0, 48:60].tolist() == x[1, 48:60].tolist()  # the melody so far, to the end of the look-ahead
+    assert x[0, [48, 52, 55]].tolist() == [1.0, 1.0, 1.0] and x[0, 49] == 0  # C, E, G heard by the end of block 1
     assert (melody_input(None, 3) == 0).all()
+    up = rotate_melody(x, 2)
+    np.testing.assert_array_equal(up[:, 2], x[:, 0])
+    np.testing.assert_array_equal(up[:, 48 + 9], x[:, 48 + 7])
+    assert (up[:, -1] == 1).all()
