@@ -123,7 +123,6 @@ def plan_histogram(codes: torch.Tensor, n_codes: int) -> torch.Tensor:
     return torch.nn.functional.one_hot(codes, n_codes).float().mean(1)
 
 
-@torch.no_grad()
 def plan_leakage(corpus: Corpus, cspec: ContentSpec, G, target: int = 0, window_bars: int = 4, per_style: int = 1500,
                  folds: int = 3, seed: int = 0) -> dict[str, dict[str, float]]:
     """How much of the source style the texture plan carries, for a planned generator ``G``.
@@ -136,6 +135,7 @@ def plan_leakage(corpus: Corpus, cspec: ContentSpec, G, target: int = 0, window_
     g = torch.Generator().manual_seed(seed)
     out = {}
     for name in ("real", "proposed"):
+        @torch.no_grad()
         def featurize(b, c, name=name):
             if name == "real":
                 codes = G.encode_plan(b["roll"], b["pos"])
