@@ -196,7 +196,7 @@ def bench(a, tmp: Path) -> dict:
 
     result = {
         "checkpoint": {"path": str(ckpt), "which": which, "generator_params": n_params,
-                       "config": {k: getattr(model.generator, k) for k in ("hidden_size", "num_layers", "mixture")}},
+                       "config": {k: getattr(model.generator, k) for k in ("hidden_size", "num_layers", "codes", "channels")}},
         "song": {"path": str(song), "beats": score.n_beats, "seconds": round(score_seconds(score), 1),
                  "steps": steps, "notes": int(len(score.notes)), "notes_out": notes_out},
         "default_strength": DEFAULT_STRENGTH,

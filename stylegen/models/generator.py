@@ -412,8 +412,13 @@ class PlannedTexture(nn.Module):
         B, T, _ = content.shape
         P, C = self.n_pitches, self.channels
         dev = content.device
-        if plan is None:
-            plan = self.sample_plan(content, style, guidance, temperature, generator)
+        if plan is None:  # the plan draws from its own stream (one draw of ours seeds it), so the
+            # notes' draws are the same whatever the piece's length: a longer piece starts the same
+            plan_gen = None
+            if generator is not None:
+                seed = int(torch.randint(2**62, (1,), generator=generator, device=generator.device))
+                plan_gen = torch.Generator(device=generator.device).manual_seed(seed)
+            plan = self.sample_plan(content, style, guidance, temperature, plan_gen)
         pos = positions_from_content(content, self.bar_steps)
         step_code = plan.gather(1, bar_ids(pos))  # (B, T)
         lb_index = lookback_index(pos)  # (B, T)

@@ -217,3 +217,10 @@ def test_relaxed_sample_passes_gradients_through_every_choice():
     out[:, 1].sum().backward()
     for p in (g.lstms[0].weight_hh_l0, g.kernel, g.gap, g.head.weight):
         assert p.grad is not None and p.grad.abs().sum() > 0
+
+
+def test_a_longer_piece_of_the_same_seed_starts_the_same():
+    g = lively(small())
+    short, _ = g.sample(content(1, 8), torch.tensor([0]), generator=torch.Generator().manual_seed(5))
+    long, _ = g.sample(content(1, 20), torch.tensor([0]), generator=torch.Generator().manual_seed(5))
+    assert torch.equal(long[:, :, :8], short)
