@@ -20,12 +20,12 @@ Either way the server goes on serving.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -58,6 +58,11 @@ def _fields(form) -> dict[str, str]:
 
 def create_app(service: Service, close_on_shutdown: bool = True) -> Starlette:
     """The app over ``service``; its temporary folder is removed when the server stops."""
+
+    async def in_turn(fields: dict, call) -> dict:
+        """Queue the request (Busy at once when full), then run it on the service's one
+        worker thread and wait for its answer."""
+        return await asyncio.wrap_future(service.submit(fields, call))
 
     async def guarded(request: Request, work) -> Response:
         limit = service.limits.upload_bytes * service.limits.files + 2**20
@@ -96,8 +101,7 @@ def create_app(service: Service, close_on_shutdown: bool = True) -> Starlette:
             fields = _fields(form)
             if not files and fields.get("demo") != "1":
                 raise StylegenError("no file chosen: pick a MIDI file (or the demo)")
-            return await run_in_threadpool(service.transfer, files[0] if files else None, fields.get("style", ""),
-                                           fields)
+            return await in_turn(fields, lambda f: service.transfer(files[0] if files else None, f.get("style", ""), f))
 
         return await guarded(request, work)
 
@@ -105,8 +109,7 @@ def create_app(service: Service, close_on_shutdown: bool = True) -> Starlette:
         async def work(form):
             primer = await _uploads(request, form, "primer", service)
             fields = _fields(form)
-            return await run_in_threadpool(service.compose, fields.get("style", ""), fields,
-                                           primer[0] if primer else None)
+            return await in_turn(fields, lambda f: service.compose(f.get("style", ""), f, primer[0] if primer else None))
 
         return await guarded(request, work)
 
@@ -114,8 +117,8 @@ def create_app(service: Service, close_on_shutdown: bool = True) -> Starlette:
         async def work(form):
             files = await _uploads(request, form, "files", service)
             fields = _fields(form)
-            return await run_in_threadpool(service.batch, files, fields.get("style", ""), fields,
-                                           fields.get("audio") in ("on", "1", "true"))
+            return await in_turn(fields, lambda f: service.batch(files, f.get("style", ""), f,
+                                                                 f.get("audio") in ("on", "1", "true")))
 
         return await guarded(request, work)
 

@@ -32,6 +32,9 @@ two cores, and the model's forward pass sets torch's thread count.  Each request
 a ticket (the page makes one); :meth:`Service.position` says how many requests are ahead
 of it, which the page shows while it waits.  Past ``Limits.queue`` waiting requests a new
 one is refused at once with :class:`Busy` (the app answers 503), instead of waiting for ever.
+The app runs every request on the service's one worker thread (:meth:`Service.submit`):
+spread over a pool of threads, each with its own malloc arena, the server's memory grew by
+about 2 MB a request (benchmarks/README.md, "Web page left running").
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ import tempfile
 import threading
 import zipfile
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,11 +190,20 @@ class Service:
         self._queue: deque[str] = deque()  # tickets: the running request first, then the waiting ones
         self._jobs: deque[Path] = deque()  # job folders, oldest first
         self._sizes: dict[Path, int] = {}  # bytes of each finished job's folder
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stylegen-web")
         self.transfer_keywords = parameters(model.transfer_file, getattr(model, "transfer_score", None))
         self.compose_keywords = parameters(model.generate_score)
 
     def close(self) -> None:
+        self._worker.shutdown(wait=False, cancel_futures=True)
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def submit(self, form: Mapping[str, str], call: Callable[[dict], dict]) -> Future:
+        """Queue a request now (:class:`Busy` at once when the queue is full) and run
+        ``call(form)`` (``form`` with the request's ticket) on the service's one worker
+        thread, in its turn.  What the app does with every request."""
+        form = {**form, "ticket": self.enter(form.get("ticket"))}
+        return self._worker.submit(call, form)
 
     # ------------------------------------------------------------ what the page asks first
 
@@ -346,10 +359,9 @@ class Service:
 
     # ------------------------------------------------------------ helpers
 
-    @contextmanager
-    def _turn(self, ticket: str | None):
-        """Wait for this request's turn (requests run one at a time, first come first
-        served); :class:`Busy` at once when ``Limits.queue`` requests already wait."""
+    def enter(self, ticket: str | None) -> str:
+        """Put a request in the queue: its ticket (``ticket`` when it is a fresh hex string,
+        else a new one), or :class:`Busy` when ``Limits.queue`` requests already wait."""
         if not (isinstance(ticket, str) and re.fullmatch(r"[0-9a-f]{8,64}", ticket)):
             ticket = secrets.token_hex(8)
         with self._turns:
@@ -360,18 +372,25 @@ class Service:
             while ticket in self._queue:  # a ticket sent twice: the second gets its own
                 ticket = secrets.token_hex(8)
             self._queue.append(ticket)
-            try:
+            return ticket
+
+    @contextmanager
+    def _turn(self, ticket: str | None):
+        """Wait for this request's turn (requests run one at a time, first come first
+        served); a ticket not yet in the queue enters it (:meth:`enter`)."""
+        with self._turns:
+            queued = ticket in self._queue  # entered already (submit)
+        if not queued:
+            ticket = self.enter(ticket)
+        try:
+            with self._turns:
                 while self._queue[0] != ticket:
                     self._turns.wait()
-            except BaseException:
-                self._queue.remove(ticket)
-                self._turns.notify_all()
-                raise
-        try:
             yield
         finally:
             with self._turns:
-                self._queue.remove(ticket)
+                if ticket in self._queue:
+                    self._queue.remove(ticket)
                 self._turns.notify_all()
 
     @contextmanager
