@@ -121,7 +121,7 @@ def main() -> None:
     server_tmp.mkdir()
     env = dict(os.environ, TMPDIR=str(server_tmp), OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
     cmd = [sys.executable, "-m", "stylegen", "serve", "--port", "0", "--max-folder-mb", str(a.max_folder_mb),
-           "--queue", str(a.queue)] + (["--checkpoint", a.checkpoint] if a.checkpoint else [])
+           "--queue", str(a.queue)] + (["--checkpoint", str(Path(a.checkpoint).resolve())] if a.checkpoint else [])
     info: dict = {"machine": machine(), "command": " ".join(cmd[1:]), "load_avg_1m_at_start": os.getloadavg()[0]}
     server = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     bound = int(a.max_folder_mb * 2**20)
