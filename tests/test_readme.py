@@ -141,3 +141,75 @@ def test_a_pop909_song_keeps_its_melody_note_for_note(pop_song, tmp_path):
     moved = [(a, b) for a, b in zip(melody, kept) if a != b]
     assert kept == melody, (f"{len(kept)} melody notes, the input has {len(melody)}; "
                             f"{len(moved)} differ, first (input, output): {moved[:3]}")
+
+
+# --------------------------------------------------------------------------- the quick start, as a newcomer runs it
+
+
+def readme_block(heading: str) -> list[list[str]]:
+    """The ``stylegen ...`` lines of the first code block under ``heading``, as words (comments dropped)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split(f"\n{heading}\n", 1)[1]
+    block = section.split("```", 2)[1]
+    return [shlex.split(line, comments=True) for line in block.splitlines() if line.startswith("stylegen ")]
+
+
+def test_the_quick_start_lines_run_one_after_the_other(tmp_path, monkeypatch, capsys):
+    """Each line writes its own output: run in order, none finds another's file (no --force)."""
+    from tests.checkpoints import write_tiny_checkpoint
+    from tests.midifiles import Track, chord_piece, scale_piece, write_midi
+
+    def song(path, bars=4):
+        return write_midi(path, [Track(scale_piece(bars, 60), name="Melody"), Track(chord_piece(bars, 40))])
+
+    ckpt = write_tiny_checkpoint(tmp_path / "ckpt" / "tiny.pt")  # styles pop and classical, as the lines use
+    work = tmp_path / "work"
+    for name in ("song.mid", "intro.mid", "songs/song.mid", "songs/more/other.mid"):
+        song(work / name)
+    monkeypatch.chdir(work)
+    lines = readme_block("## Quick start: transfer and composition")
+    assert len(lines) >= 8 and all(words[1] in ("transfer", "generate", "render") for words in lines)
+    for words in lines:
+        assert "--force" not in words, words
+        extra = ["--checkpoint", str(ckpt)] if words[1] in ("transfer", "generate") else []
+        code = main(words[1:] + extra)
+        err = capsys.readouterr().err
+        assert code == 0, f"{' '.join(words)}: {err}"
+
+
+WRITERS = ("transfer", "generate", "render", "export", "classifier")
+REPO_INPUTS = ("examples/", "checkpoints/", "recipes/", "runs/")
+IGNORED = ("out/", "runs/")
+
+
+def documented_commands() -> list[tuple[str, list[str]]]:
+    """Every ``stylegen ...`` command in README.md and in the recipes' comments, as words."""
+    found = []
+    sources = [REPO / "README.md", *sorted((REPO / "recipes").glob("*.yaml"))]
+    for path in sources:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip().lstrip("#").strip()
+            start = line.find("stylegen ")
+            if start >= 0 and (start == 0 or line[:start].endswith("&& ")):
+                try:
+                    found.append((path.name, shlex.split(line[start:], comments=True)))
+                except ValueError:  # prose quoting a command, not a command
+                    continue
+    return found
+
+
+def test_commands_on_the_repositorys_own_files_write_where_git_ignores():
+    """A command the docs suggest on the checkout's files (examples/, checkpoints/, recipes/,
+    runs/) names its output under out/ or runs/, which .gitignore ignores: nothing lands
+    untracked in the repository."""
+    ignored = (REPO / ".gitignore").read_text().split()
+    assert all(f"/{d}" in ignored for d in IGNORED)
+    checked = 0
+    for source, words in documented_commands():
+        if len(words) < 2 or words[1] not in WRITERS or not any(w.startswith(REPO_INPUTS) for w in words[2:]):
+            continue
+        checked += 1
+        assert "-o" in words, f"{source}: {' '.join(words)} writes beside its input, in the repository"
+        out = words[words.index("-o") + 1]
+        assert out.startswith(IGNORED), f"{source}: {' '.join(words)} writes {out}, which git does not ignore"
+    assert checked >= 3  # the set-up's transfer, quick.yaml's, export's (and classifier's)
