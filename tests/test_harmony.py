@@ -103,10 +103,12 @@ def test_composition_plans_a_form_and_repeats_its_sections(ckpts):
     model = load(with_part)
     plan, pos = model.plan("classical", 16, seed=3, form="ABAB")
     sec = {}
-    for letter, lo, n in plan.sections:
+    k = len(plan.sets) - int(np.searchsorted(plan.starts, len(pos) - 16))  # blocks in the last bar
+    for j, (letter, lo, n) in enumerate(plan.sections):
         got = plan.sets[lo:lo + n]
-        if letter in sec:
-            np.testing.assert_array_equal(got, sec[letter])
+        if letter in sec:  # the same sets; the piece's last bar is its ending
+            end = n - k if j == len(plan.sections) - 1 else n
+            np.testing.assert_array_equal(got[:end], sec[letter][:end])
         sec[letter] = got
     assert len(plan.sections) == 4 and (plan.sets.sum(1) > 0).all()
     score = model.generate_score("classical", 16, seed=3, form="ABAB")

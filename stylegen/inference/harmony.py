@@ -143,13 +143,16 @@ def _style_rows(style: torch.Tensor) -> torch.Tensor:
 def plan_composition(H, cspec: ContentSpec, pos: np.ndarray, style: torch.Tensor, resolution: int, *,
                      sections: list[Section], new_from: int = 0, primer_content: torch.Tensor | None = None,
                      first_bar: int = 0, temperature: float = 1.0, generator: torch.Generator | None = None,
-                     threads: int | None = 1) -> Plan:
+                     threads: int | None = 1, final_cadence: bool = True) -> Plan:
     """A plan for a composed piece: ``pos`` (T,) bar positions of the whole piece (primer and
     new bars), ``new_from`` the first new step (a bar line; 0 without a primer),
     ``primer_content`` (new_from, D) what the primer's blocks are (heard, not planned),
     ``sections`` over the new bars (bar 0 = the bar at ``new_from``).  Each new letter's
     blocks are sampled once; a letter that comes back has the same sets (heard by the model
-    as its own, so what follows continues from them).  No block after the primer is silent."""
+    as its own, so what follows continues from them).  With ``final_cadence``, when the
+    last section repeats a letter, the piece's last bar is the one exception: it is planned
+    anew, as the model ends a piece (the final cadence; the meter's bars-to-the-end input).
+    No block after the primer is silent."""
     pos = np.asarray(pos, np.int64)
     starts = block_layout(pos, cspec.block)
     N = len(starts)
@@ -173,7 +176,7 @@ def plan_composition(H, cspec: ContentSpec, pos: np.ndarray, style: torch.Tensor
                                          forced_mask=torch.ones(1, k0, dtype=torch.bool))
         seen: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         planned = []
-        for sec in sections:
+        for j, sec in enumerate(sections):
             lo_bar, hi_bar = new_bar0 + sec.first_bar, new_bar0 + sec.first_bar + sec.bars
             idx = np.flatnonzero((bar_of >= lo_bar) & (bar_of < hi_bar) & (np.arange(N) >= k0))
             if len(idx) == 0:
@@ -190,6 +193,8 @@ def plan_composition(H, cspec: ContentSpec, pos: np.ndarray, style: torch.Tensor
                 forced_bass[0, :m] = torch.from_numpy(fb[:m])
                 mask = torch.zeros(1, n, dtype=torch.bool)
                 mask[0, :m] = True
+                if final_cadence and j == len(sections) - 1 and sec.bars > 1:
+                    mask[0, bar_of[lo:hi] == bar_of[hi - 1]] = False  # the last bar: the end of the piece
             s, b, state, prev = H.sample(meter[:, lo:hi], style, None, temperature, generator, state, prev,
                                          forced=forced, forced_bass=forced_bass, forced_mask=mask,
                                          allow_empty=False)

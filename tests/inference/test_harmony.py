@@ -61,13 +61,22 @@ def test_a_repeated_letter_repeats_its_harmony_exactly():
     H = tiny()
     pos = regular(32)
     sections = resolve_form("AABA", 32)
-    plan = plan_composition(H, CSPEC, pos, torch.tensor([0]), 4, sections=sections,
-                            generator=torch.Generator().manual_seed(1))
-    assert plan.sets.shape == (32, 12) and [s[0] for s in plan.sections] == list("AABA")
-    a1, a2, b, a3 = (plan.sets[lo:lo + n] for _, lo, n in plan.sections)
+    strict = plan_composition(H, CSPEC, pos, torch.tensor([0]), 4, sections=sections, final_cadence=False,
+                              generator=torch.Generator().manual_seed(1))
+    a1, a2, b, a3 = (strict.sets[lo:lo + n] for _, lo, n in strict.sections)
     np.testing.assert_array_equal(a1, a2)
     np.testing.assert_array_equal(a1, a3)
     assert not np.array_equal(a1, b)  # a new letter is new material
+    # by default the piece's last bar is planned as an ending: the last A is the first but for it
+    cadences = [plan_composition(H, CSPEC, pos, torch.tensor([0]), 4, sections=sections,
+                                 generator=torch.Generator().manual_seed(seed)) for seed in range(1, 6)]
+    for plan in cadences:
+        assert plan.sets.shape == (32, 12) and [s[0] for s in plan.sections] == list("AABA")
+        a1, a2, b, a3 = (plan.sets[lo:lo + n] for _, lo, n in plan.sections)
+        np.testing.assert_array_equal(a1, a2)
+        np.testing.assert_array_equal(a1[:-1], a3[:-1])
+    assert any(not np.array_equal(p.sets[7], p.sets[31]) for p in cadences)  # the last bar drawn anew
+    plan = cadences[0]
     assert (plan.sets.sum(1) > 0).all()  # no silent block
     content = plan.content(pos, CSPEC).numpy()
     assert content.shape == (32 * 16, CSPEC.dim)
