@@ -204,6 +204,15 @@ def plan_to_content(sets: np.ndarray, bass: np.ndarray | None, pos: np.ndarray, 
 # --------------------------------------------------------------------------- the model
 
 
+def _cell(x_gates: torch.Tensor, hc: tuple[torch.Tensor, torch.Tensor], w_hh: torch.Tensor, b_hh: torch.Tensor):
+    """One step of a one-layer LSTM from its input's gate pre-activations x_gates (B, 4H)
+    (nn.LSTM's gate order: input, forget, cell, output) -> (h, c), each (B, H)."""
+    h, c = hc
+    i, f, g, o = (x_gates + h @ w_hh.t() + b_hh).chunk(4, dim=-1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
+
+
 @register("harmony", "lstm")
 class HarmonyLSTM(nn.Module):
     def __init__(self, n_styles: int = 4, meter_dim: int = 23, bass: bool = False, hidden_size: int = 192,
@@ -305,15 +314,18 @@ class HarmonyLSTM(nn.Module):
         def draw() -> torch.Tensor:
             acc = base.clone()
             x = torch.zeros(B, PCS, device=h.device)
+            # x_k = 1 with probability sigmoid(logit / T): logit > T * logit(u), u ~ U(0, 1), drawn at once
+            if temperature <= 0:
+                cut = torch.zeros(B, PCS, device=h.device)
+            else:
+                u = torch.rand(B, PCS, generator=generator, device=h.device).clamp_(1e-7, 1 - 1e-7)
+                cut = temperature * (torch.log(u) - torch.log1p(-u))
+            w = self.nade_w.t()  # (12, Hd)
             for k in range(PCS):
                 logit = torch.relu(acc) @ self.nade_v[k] + bias[:, k]  # (B,)
-                if temperature <= 0:
-                    xk = (logit > 0).float()
-                else:
-                    u = torch.rand(B, generator=generator, device=h.device)
-                    xk = (u < torch.sigmoid(logit / temperature)).float()
+                xk = (logit > cut[:, k]).float()
                 x[:, k] = xk
-                acc = acc + xk[:, None] * self.nade_w[:, k]
+                acc = acc + xk[:, None] * w[k]
             return x
 
         out = draw()
@@ -352,10 +364,25 @@ class HarmonyLSTM(nn.Module):
         basses = torch.full((B, N), NO_BASS, dtype=torch.long, device=dev)
         temp = max(float(temperature), 0.0)
         allow = torch.as_tensor(allow_empty, dtype=torch.bool, device=dev).expand(B, N)
+        one_layer = self.num_layers == 1
+        if one_layer:  # the plain cell, one block at a time: several times faster than nn.LSTM per step
+            lstm = self.lstm
+            # what does not depend on the drawn blocks goes through the input weights once: (B, N, 4H)
+            fixed = torch.cat([meter, mel, s[:, None].expand(B, N, s.shape[-1])], dim=-1)
+            w_prev, w_start, w_fixed = lstm.weight_ih_l0.split([self.prev_dim, 1, fixed.shape[-1]], dim=1)
+            pre = fixed @ w_fixed.t() + lstm.bias_ih_l0
+            hc = (state[0][0], state[1][0]) if state is not None else (
+                torch.zeros(B, self.hidden_size, device=dev), torch.zeros(B, self.hidden_size, device=dev))
         for n in range(N):
-            start = torch.full((B, 1, 1), float(start_flag and n == 0), device=dev)
-            h, state = self.hidden(p[:, None], start, meter[:, n:n + 1], mel[:, n:n + 1], s, state)
-            h = h[:, 0]
+            if one_layer:
+                gates = pre[:, n] + p @ w_prev.t() + (w_start[:, 0] if start_flag and n == 0 else 0.0)
+                hc = _cell(gates, hc, lstm.weight_hh_l0, lstm.bias_hh_l0)
+                h = self.drop(hc[0])
+                state = (hc[0][None], hc[1][None])
+            else:
+                start = torch.full((B, 1, 1), float(start_flag and n == 0), device=dev)
+                h, state = self.hidden(p[:, None], start, meter[:, n:n + 1], mel[:, n:n + 1], s, state)
+                h = h[:, 0]
             if forced is not None and forced_mask is not None and bool(forced_mask[:, n].all()):
                 x = forced[:, n].float()  # every row heard, none drawn
             else:

@@ -281,7 +281,7 @@ def bigram_nll(train: list[HarmonyBlocks], val: list[HarmonyBlocks], n_styles: i
                 pr *= 0.0 if b == NO_BASS else 1.0 / PCS
         return pr
 
-    grid = [(a, b) for a in (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0) for b in (1.0, 10.0, 100.0, 1000.0)]
+    grid = [(a, b) for a in (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0) for b in (1.0, 10.0, 100.0, 1000.0, 10000.0)]
     results = {}
     for a, b in grid:
         per = []

@@ -176,3 +176,19 @@ def test_melody_blocks_look_ahead_and_key_so_far():
     np.testing.assert_array_equal(up[:, 2], x[:, 0])
     np.testing.assert_array_equal(up[:, 48 + 9], x[:, 48 + 7])
     assert (up[:, -1] == 1).all()
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_the_sampling_loop_is_the_teacher_forced_model(layers):
+    """The block loop (a plain cell for one layer) computes what log_prob computes: at
+    temperature 0 each class is the more likely value under log_prob's own logits."""
+    h = small(num_layers=layers)
+    meter, mel = torch.randn(2, 6, M), torch.rand(2, 6, MELODY_DIM)
+    style = torch.tensor([0, 1])
+    sets = h.sample(meter, style, mel, temperature=0.0, allow_empty=True)[0]
+    prev = torch.cat([torch.zeros(2, 1, 12), sets[:, :-1]], 1)
+    start = torch.zeros(2, 6, 1)
+    start[:, 0] = 1
+    hid, _ = h.hidden(prev, start, meter, mel, h._style(style))
+    logits = h.set_logits(hid, sets)
+    assert torch.equal((logits > 0).float(), sets)
