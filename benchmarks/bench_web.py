@@ -133,7 +133,8 @@ def screenshot(base: str, path: Path, style: str) -> None:
             "return [...document.images].every(i => i.complete) && "
             "[...document.querySelectorAll('audio')].every(a => a.readyState >= 1)"))
         height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(1280, height + 20)
+        chrome = driver.get_window_size()["height"] - driver.execute_script("return window.innerHeight")
+        driver.set_window_size(1280, height + chrome + 20)  # the whole page, footer included
         driver.save_screenshot(str(path))
     finally:
         driver.quit()
