@@ -326,7 +326,11 @@ def train_classifier(recipe: Recipe, out_path: str | Path, steps: int | None = N
             writer.add_scalar("train/lr", trainer.lr_at(trainer.step - 1), trainer.step)
         last = trainer.step == cfg.steps
         if len(trainer.val_ds) and (trainer.step % cfg.eval_every == 0 or last):
-            report = trainer.evaluate(noise=last)
+            vbar = tqdm(total=len(trainer.val_ds), desc="validating", unit="window", leave=False,
+                        dynamic_ncols=True) if bar else None  # the step bar sits at its count meanwhile
+            report = trainer.evaluate(noise=last, progress=vbar.update if vbar else None)
+            if vbar:
+                vbar.close()
             if writer:
                 for k, v in report.scalars().items():
                     if math.isfinite(v):

@@ -101,3 +101,13 @@ def test_stylegen_classifier_command(tiny_root, tmp_path, capsys):
     rc = main(["classifier", str(ROOT / "tests" / "recipes" / "tiny.yaml"), f"data_root={tiny_root}", "--steps", "0",
                "--quiet"])
     assert rc == 2
+
+
+def test_the_validation_pass_has_its_own_progress_bar(tiny_root, tmp_path, capsys):
+    from stylegen.cli import main
+    from tests.training.conftest import ROOT
+
+    rc = main(["classifier", str(ROOT / "tests" / "recipes" / "tiny.yaml"), f"data_root={tiny_root}",
+               f"data.cache_dir={tmp_path / 'cache'}", *SMALL, "-o", str(tmp_path / "judge.pt"), "--steps", "2"])
+    assert rc == 0
+    assert "validating" in capsys.readouterr().err  # not the step bar sitting at 100% while it validates
