@@ -59,7 +59,7 @@ def melody_mask(score: Score) -> tuple[np.ndarray, str]:
 
 
 def melody_clamp_cells(notes: np.ndarray, spec: RollSpec, length: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The clamp for ``TextureLSTM.sample`` from the melody's notes on the model's grid:
+    """The clamp for the generator's ``sample`` from the melody's notes on the model's grid:
     values (2, T, P) float and mask (T, P) bool (``data.content.melody_clamp``)."""
     roll = torch.from_numpy(notes_to_roll(notes, spec, 0, length)).float()  # (2, T, P)
     return melody_clamp(roll, roll[1] > 0.5)

@@ -2,7 +2,7 @@
 
     parse_style("classical", styles) -> weights (S,)        also {"classical": .7, "folk": .3}
                                                               and "classical=0.7,folk=0.3"
-    style_input(weights) -> (1,) long id or (1, S) weights    what ``TextureLSTM.sample`` takes
+    style_input(weights) -> (1,) long id or (1, S) weights    what the generator's ``sample`` takes
     check_strength(s) -> float     the guidance scale: 0 = no style, 1 = as trained, > 1 stronger
     check_temperature(t) -> float  1 = as trained, 0 = the most likely choice at every step
     make_generator(seed, device) -> torch.Generator (a fresh random seed when None)

@@ -11,8 +11,9 @@ out: they never enter a piano-roll.
                          the (onset step, pitch class) pairs)
     contour_correlation  Pearson correlation of the top voice (highest sounding pitch) of
                          input and output at the steps where both sound
-    length_beats         a piece's length in beats (end of its last note)
-    length_match         1.0 when input and output lengths differ by at most ``tolerance``
+    length_beats         a piece's length in beats (``Score.length``: its end of track)
+    length_match         1.0 when the output's music ends where the input's does and the
+                         whole lengths agree, each within ``tolerance``
                          beats, else 0.0
 """
 
@@ -134,7 +135,8 @@ def contour_correlation(inp: Score, out: Score) -> float:
 
 
 def length_beats(score: Score) -> float:
-    """The piece's length in beats (to the end of its last note)."""
+    """The piece's length in beats (``Score.length``: a final rest included where the file
+    keeps its end of track)."""
     return score.length / score.resolution
 
 
