@@ -16,7 +16,7 @@ How a piece is transferred (docs/transfer.md has the shapes and the measurements
 2. The melody (the track the file names as such, else the top voice) is clamped: the
    generator is made to write it, and silence above it, so every later step hears it.
    ``free_melody=True`` lets the generator write the melody too.
-3. One causal pass of ``TextureLSTM.sample`` over the whole piece (any length: no windows,
+3. One causal pass of the generator's ``sample`` over the whole piece (any length: no windows,
    no seams, no restarts), guided towards the style with scale ``strength``
    (0 = no style, 1 = as trained, > 1 stronger), at ``temperature``, from a random
    generator seeded with ``seed``.
