@@ -1,9 +1,10 @@
 """The page's ASGI app (Starlette): a static page and a small JSON API over :class:`Service`.
 
     GET  /                       the page (static/index.html, static/app.js, static/style.css)
-    GET  /api/info               styles, the controls the model takes, limits
-    POST /api/transfer           multipart: file (or demo=1), style, strength, temperature, seed, free_melody
-    POST /api/compose            multipart: style, bars, seed, temperature, primer (optional)
+    GET  /api/info               styles, the controls the model takes, limits, the no-harmony note
+    POST /api/transfer           multipart: file (or demo=1), style, strength, temperature, seed, free_melody,
+                                 melody_only
+    POST /api/compose            multipart: style, bars, seed, strength, temperature, form, primer (optional)
     POST /api/batch              multipart: files (several), style, the transfer controls, audio
     GET  /api/queue/TICKET       where the request sent with ``ticket=TICKET`` waits (the page polls it)
     GET  /files/JOB/PART/NAME    what a request made (rolls, audio, MIDI, zip)

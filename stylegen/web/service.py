@@ -2,7 +2,8 @@
 
     service = Service(stylegen.load())                       # one model, shared by every request
     service.transfer(Upload("song.mid", data), "classical", {"seed": "3", "free_melody": "on"})
-    service.compose("classical", {"bars": "8", "seed": "7"})
+    service.transfer(Upload("tune.mid", data), "classical", {"melody_only": "on"})
+    service.compose("classical", {"bars": "8", "seed": "7", "form": "AABA"})
     service.batch([Upload(...), ...], "classical", {}, audio=True)
     service.position(ticket)                                 # where a request waits: its queue position
     service.close()                                          # removes the temporary folder
@@ -13,7 +14,12 @@ transfer``, ``Model.generate_score`` as ``stylegen generate``), then the rendere
 numbered in bars).  No transfer logic lives here: this module
 saves uploads, checks the page's limits, maps the page's controls to the API's keywords,
 and turns a :class:`StylegenError` into the same one line the CLI prints (with the
-temporary folder left out of the file names).
+temporary folder left out of the file names).  What the CLI's output lines say of the
+harmony, the page's messages say in the same words: which harmony a transfer used
+(``Model.harmony_source``, as ``stylegen transfer``'s ``harmony: ...``) and, for a
+composition, the form and whether its harmony was planned or withheld (the form checked by
+the functions ``stylegen generate`` checks it with); a checkpoint without a harmony model
+gets the CLI's note once (:meth:`Service.info`), and the page turns its form control off.
 
 Controls map to keywords in ``TRANSFER_CONTROLS`` / ``COMPOSE_CONTROLS``; a control whose
 keyword the loaded model's method does not take is not passed (and the page hides it), and
@@ -84,6 +90,16 @@ def _flag(label: str, value: str) -> bool:
     return value.strip().lower() in ("on", "true", "1", "yes")
 
 
+def _when_on(label: str, value: str) -> bool | None:
+    """A box that only asks for something: ticked True, else None (not passed: the API's
+    default, as the CLI's ``--melody-only`` passes ``melody_only=None`` when absent)."""
+    return True if _flag(label, value) else None
+
+
+def _text(label: str, value: str) -> str:
+    return value.strip()
+
+
 # form field -> (the API's keyword, how the field's text is read).  A field left empty is
 # not passed, so the API's default applies (the CLI's defaults are the API's).  The page
 # shows the controls whose keyword the loaded model's method takes.
@@ -92,13 +108,15 @@ TRANSFER_CONTROLS: dict[str, tuple[str, Callable]] = {
     "temperature": ("temperature", _number),
     "seed": ("seed", _integer),
     "free_melody": ("free_melody", _flag),
+    "melody_only": ("melody_only", _when_on),
 }
 COMPOSE_CONTROLS: dict[str, tuple[str, Callable]] = {
     "strength": ("strength", _number),
     "temperature": ("temperature", _number),
+    "form": ("form", _text),  # checked as `stylegen generate --form` checks it (Service.compose)
 }
-# checkboxes: a form leaves an unchecked box out, which means False
-FLAGS = {"free_melody"}
+# checkboxes: a form leaves an unchecked box out, which means False (or, for _when_on, not passed)
+FLAGS = {"free_melody", "melody_only"}
 
 
 def parameters(*methods) -> dict[str, object] | None:
@@ -120,7 +138,8 @@ def parameters(*methods) -> dict[str, object] | None:
 
 def read_controls(form: Mapping[str, str], controls: dict[str, tuple[str, Callable]],
                   accepted: Mapping[str, object] | None) -> dict:
-    """The API keywords of the filled-in controls that the model's method accepts."""
+    """The API keywords of the filled-in controls that the model's method accepts (a
+    control read as None is not passed)."""
     options = {}
     for field, (keyword, read) in controls.items():
         if accepted is not None and keyword not in accepted:
@@ -130,8 +149,20 @@ def read_controls(form: Mapping[str, str], controls: dict[str, tuple[str, Callab
             value = ""
         if value is None or (not value.strip() and field not in FLAGS):
             continue
-        options[keyword] = read(field.replace("_", " "), value)
+        read_value = read(field.replace("_", " "), value)
+        if read_value is not None:
+            options[keyword] = read_value
     return options
+
+
+def harmony_note(model) -> str | None:
+    """What ``stylegen generate`` notes, in the same words, when the checkpoint has no
+    harmony model (composition then withholds the harmony and a form is an error); None
+    when it has one."""
+    if getattr(model, "harmony", None) is not None or not hasattr(model, "harmony"):
+        return None
+    return (f"note: {model.info.get('path')} has no harmony model: composing with the harmony withheld, as before "
+            "(stylegen harmony RECIPE --into CHECKPOINT adds one)")
 
 
 # --------------------------------------------------------------------------- uploads and limits
@@ -215,13 +246,18 @@ class Service:
             return {f: accepted[k] for f, (k, _) in controls.items()
                     if accepted is not None and isinstance(accepted.get(k), (bool, int, float, str))}
 
+        note = harmony_note(self.model)
+        compose_controls = shown(COMPOSE_CONTROLS, self.compose_keywords)
         return {
             "styles": list(self.model.styles),
             "checkpoint": Path(str(self.model.info.get("path", ""))).name if hasattr(self.model, "info") else "",
             "transfer_controls": shown(TRANSFER_CONTROLS, self.transfer_keywords),
-            "compose_controls": shown(COMPOSE_CONTROLS, self.compose_keywords),
+            "compose_controls": compose_controls,
             "transfer_defaults": defaults(TRANSFER_CONTROLS, self.transfer_keywords),
             "compose_defaults": defaults(COMPOSE_CONTROLS, self.compose_keywords),
+            # no harmony model: the CLI's note, said once on the page, and the form control off for that reason
+            "harmony_note": note,
+            "compose_disabled": {"form": note} if note and "form" in compose_controls else {},
             "demo": DEMO.name if DEMO.is_file() else None,
             "limits": {"upload_mb": self.limits.upload_bytes / 2**20, "bars": self.limits.bars,
                        "files": self.limits.files, "jobs_kept": self.limits.jobs_kept,
@@ -261,6 +297,7 @@ class Service:
             self._check_bars(score_in, src.name)
             style = self._style(style)
             out = job / "out" / f"{src.stem}.{style_slug(style)}.mid"
+            harmony = self._harmony_source(src, options.get("melody_only"))
             written = self.model.transfer_file(src, out, style=style, **options)
             score_out = self._read(out)
             in_roll, out_roll = self._rolls(src.stem, score_in, score_out, job / "out")
@@ -269,7 +306,8 @@ class Service:
             return {
                 # the CLI's words and numbers for the same file: `wrote X: 32 beats, N notes in STYLE`
                 "message": f"{src.name} in {style}: {beats_text(written.n_beats)} beats, {len(written.notes)} notes"
-                           + _described(options),
+                           + _described(options) + (f"; harmony: {harmony}" if harmony else ""),
+                "harmony": harmony,
                 "renderer": renderer,
                 "input": self._links(job, src, in_roll, job / "out" / f"{src.stem}.wav"),
                 "output": self._links(job, out, out_roll, out.with_suffix(".wav")),
@@ -286,6 +324,7 @@ class Service:
             seed = _integer("seed", seed_text) if seed_text else secrets.randbelow(2**31)
             options = read_controls(form, COMPOSE_CONTROLS, self.compose_keywords)
             style = self._style(style)
+            harmony = self._composition_harmony(bars, options.get("form"))  # a bad form: before any work
             score_primer = None
             if primer is not None:
                 path = self._save(job, primer)
@@ -303,8 +342,13 @@ class Service:
             _, roll = self._rolls(out.stem, score, score, job / "out", single=True)
             renderer = self._render(out, out.with_suffix(".wav"))
             n_new = len(score.notes) - (len(score_primer.notes) if score_primer is not None else 0)
+            if harmony is not None and harmony.startswith("form ") and score_primer is not None:
+                harmony += " after the primer's"
             return {
-                "message": f"{bars} bars of {style}, {n_new} new notes (seed {seed})",
+                # the CLI's words: `wrote X: 8 bars of STYLE, N new notes, form AB, harmony planned (seed 7)`
+                "message": f"{bars} bars of {style}, {n_new} new notes" + (f", {harmony}" if harmony else "")
+                           + f" (seed {seed})",
+                "harmony": harmony,
                 "seed": seed,
                 "renderer": renderer,
                 "output": self._links(job, out, roll, out.with_suffix(".wav")),
@@ -454,6 +498,29 @@ class Service:
 
         return read_midi(path, resolution)
 
+    def _harmony_source(self, src: Path, melody_only: bool | None) -> str | None:
+        """Which harmony the transfer of ``src`` uses, in the words ``stylegen transfer``
+        prints after ``harmony:`` (None for a model that does not say)."""
+        if not hasattr(self.model, "harmony_source"):
+            return None
+        from stylegen.transfer import HARMONY_SOURCES, read_midi
+
+        return HARMONY_SOURCES[self.model.harmony_source(read_midi(src), melody_only)]  # read as the CLI reads it
+
+    def _composition_harmony(self, bars: int, form: str | None) -> str | None:
+        """``stylegen generate``'s checks of ``--form`` (the same functions, so the same
+        one-line errors) and what its output line says of the harmony: ``form AABA, harmony
+        planned`` or ``harmony withheld`` (None for a model that does not say)."""
+        if not hasattr(self.model, "composition_harmony"):
+            return None
+        from stylegen.inference.harmony import form_text, resolve_form
+        from stylegen.inference.options import check_bars
+
+        sections = resolve_form(form, check_bars(bars))
+        planned = (self.model.composition_harmony(form) is not None if form is not None
+                   else self.model.harmony is not None)
+        return f"form {form_text(sections)}, harmony planned" if planned else "harmony withheld"
+
     def _check_bars(self, score, name: str) -> None:
         bars = len(score.bar_starts())
         if bars > self.limits.bars:
@@ -502,5 +569,5 @@ def _described(options: dict) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
-__all__ = ["Service", "Upload", "Limits", "Busy", "parameters", "read_controls", "safe_name", "TRANSFER_CONTROLS",
-           "COMPOSE_CONTROLS"]
+__all__ = ["Service", "Upload", "Limits", "Busy", "parameters", "read_controls", "harmony_note", "safe_name",
+           "TRANSFER_CONTROLS", "COMPOSE_CONTROLS"]

@@ -31,6 +31,21 @@ def model():
     return stylegen.load()
 
 
+@pytest.fixture(scope="session")
+def tiny_checkpoints(tmp_path_factory) -> tuple[Path, Path]:
+    """(without, with) a harmony part: the tests' tiny generator checkpoint
+    (tests/checkpoints.py, styles pop and classical) and the same with a tiny untrained
+    harmony part, so the page's harmony behaviour is tested whatever the shipped model holds."""
+    from stylegen.checkpoint import load_checkpoint, put_harmony
+    from tests.checkpoints import write_tiny_checkpoint
+    from tests.test_harmony import tiny_part
+
+    folder = tmp_path_factory.mktemp("tiny-web")
+    plain = write_tiny_checkpoint(folder / "plain.pt")
+    with_part = put_harmony(folder / "harmony.pt", *tiny_part(load_checkpoint(plain)["content"]), src=plain)
+    return Path(plain), Path(with_part)
+
+
 class Server:
     """``create_app(Service(model))`` under uvicorn in a thread, on a free port of 127.0.0.1."""
 

@@ -151,6 +151,7 @@ CLI_FLAGS = {
     "temperature": ("0.8", ["--temperature", "0.8"]),
     "seed": ("3", ["--seed", "3"]),
     "free_melody": (True, ["--free-melody"]),
+    "melody_only": (True, ["--melody-only"]),  # excludes free_melody: its own test below
 }
 
 
@@ -167,7 +168,7 @@ def test_transfer_options_reach_the_api_as_the_cli_passes_them(page, server, tmp
     page.upload("#transfer-file", src)
     page.set("#transfer-form select[name=style]", "classical")
     flags = []
-    for control in shown:
+    for control in [c for c in shown if c != "melody_only"]:
         value, cli_flags = CLI_FLAGS[control]
         page.set(f"#transfer-form [name={control}]", value)
         flags += cli_flags
@@ -312,3 +313,80 @@ def test_several_files_come_back_as_one_zip(page, tmp_path, capsys):
     for src in (a, b):
         out = tmp_path / "unzipped" / f"{src.stem}.classical.mid"
         assert midi_length_beats(out) == read_score(src, 4).n_beats
+
+
+# --------------------------------------------------------------------------- harmony: the form, which harmony, the note
+
+
+def test_the_form_melody_only_and_which_harmony_are_the_clis(browser, tiny_checkpoints, tmp_path, capsys):
+    """On the tests' tiny checkpoint with a harmony part: the compose tab's form, the
+    transfer's "melody only", and the harmony each says it used, as the CLI."""
+    import stylegen
+    from tests.web.conftest import Server
+    from tests.web.test_serve import said
+
+    _, ckpt = tiny_checkpoints
+    server = Server(stylegen.load(ckpt)).start()
+    try:
+        page = Page(browser, server.url).open("compose")
+        assert not page.css("#harmony-note").is_displayed()
+        assert page.css("#compose-form input[name=form]").is_enabled()
+        page.set("#compose-form select[name=style]", "classical")
+        page.set("#compose-form input[name=bars]", "8")
+        page.set("#compose-form input[name=seed]", "3")
+        page.set("#compose-form input[name=form]", "AABA")
+        assert page.submit("compose") is None
+        code, out, _ = run(capsys, "generate", "--checkpoint", ckpt, "--style", "classical", "--bars", 8, "--seed", 3,
+                           "--form", "AABA", "-o", tmp_path / "g.mid")
+        assert code == 0 and "form AABA, harmony planned" in said(out)
+        assert page.css("#compose-message").text.startswith(said(out) + " — audio by ")
+        assert page.href("#compose-output a.output-midi") == (tmp_path / "g.mid").read_bytes()
+        page.set("#compose-form input[name=form]", "A-B")
+        assert page.submit("compose") == cli_error(capsys, "generate", "--checkpoint", ckpt, "--style", "classical",
+                                                   "--bars", 8, "--form", "A-B", "-o", tmp_path / "x.mid")
+
+        page.css(".tab[data-tab=transfer]").click()
+        src = song(tmp_path / "song.mid", bars=4)
+        page.upload("#transfer-file", src)
+        page.set("#transfer-form select[name=style]", "classical")
+        page.set("#transfer-form [name=free_melody]", True)
+        page.set("#transfer-form [name=melody_only]", True)  # as --free-melody and --melody-only: one or the other
+        assert not page.css("#transfer-form [name=free_melody]").is_selected()
+        assert page.submit("transfer") is None
+        code, out, _ = run(capsys, "transfer", src, "--checkpoint", ckpt, "--style", "classical", "--melody-only",
+                           "-o", tmp_path / "t.mid")
+        assert code == 0 and said(out).endswith("; harmony: planned by the harmony model from the melody")
+        message = page.css("#transfer-message").text
+        assert message.startswith("song.mid in classical: ")
+        assert f"; harmony: {said(out).split('; harmony: ')[1]} — audio by " in message
+        assert page.href("#transfer-output a.output-midi") == (tmp_path / "t.mid").read_bytes()
+    finally:
+        server.stop()
+
+
+def test_without_a_harmony_model_the_page_says_so_once_and_the_form_is_off(browser, tiny_checkpoints, tmp_path,
+                                                                          capsys):
+    import stylegen
+    from tests.web.conftest import Server
+    from tests.web.test_serve import said
+
+    plain, _ = tiny_checkpoints
+    server = Server(stylegen.load(plain)).start()
+    try:
+        code, out, _ = run(capsys, "generate", "--checkpoint", plain, "--style", "pop", "--bars", 2, "--seed", 1,
+                           "-o", tmp_path / "g.mid")
+        note = out.splitlines()[0]
+        assert code == 0 and note.startswith("note: ") and "has no harmony model" in note
+        page = Page(browser, server.url).open("compose")
+        assert page.css("#harmony-note").text == note
+        assert not page.css("#compose-form input[name=form]").is_enabled()
+        assert page.css("#compose-form [data-control=form]").get_attribute("title") == note  # the reason it is off
+        page.set("#compose-form select[name=style]", "pop")
+        page.set("#compose-form input[name=bars]", "2")
+        page.set("#compose-form input[name=seed]", "1")
+        assert page.submit("compose") is None
+        message = page.css("#compose-message").text
+        assert message.startswith(said(out) + " — audio by ") and ", harmony withheld (seed 1)" in message
+        assert page.css("body").text.count("has no harmony model") == 1  # once, not with every piece
+    finally:
+        server.stop()

@@ -18,8 +18,9 @@ import pytest
 
 import stylegen
 from stylegen.commands.serve import host_warning
+from stylegen.errors import StylegenError
 from stylegen.web.service import (
-    TRANSFER_CONTROLS, Busy, Limits, Service, Upload, parameters, read_controls, safe_name,
+    COMPOSE_CONTROLS, TRANSFER_CONTROLS, Busy, Limits, Service, Upload, parameters, read_controls, safe_name,
 )
 from tests.commands import cli
 from tests.commands.cli import run
@@ -120,6 +121,10 @@ def test_controls_go_only_to_keywords_the_model_takes():
     assert read_controls(form, TRANSFER_CONTROLS, accepted) == {"strength": 0.5, "seed": 3}
     assert parameters(transfer_file) is None  # **options and nothing to follow: everything goes
     assert read_controls({"seed": "3"}, TRANSFER_CONTROLS, None) == {"seed": 3, "free_melody": False}
+    # "melody only" ticked is melody_only=True; unticked it is not passed (None: detect a bare melody), as the CLI
+    assert read_controls({"melody_only": "on"}, TRANSFER_CONTROLS, None) == {"free_melody": False, "melody_only": True}
+    assert read_controls({"form": " AABA "}, COMPOSE_CONTROLS, None) == {"form": "AABA"}
+    assert read_controls({"form": ""}, COMPOSE_CONTROLS, None) == {}  # empty: the default form for the length
     with pytest.raises(Exception, match="seed must be a whole number, got 'x'"):
         read_controls({"seed": "x"}, TRANSFER_CONTROLS, None)
 
@@ -323,6 +328,124 @@ def test_the_page_and_the_cli_say_the_same_length(model, tmp_path, capsys):
     assert message.startswith("s.mid in classical: 32 beats, ")
     notes = lambda text: text.split(" beats, ")[1].split(" notes")[0]  # noqa: E731
     assert notes(message) == notes(out)
+
+
+# --------------------------------------------------------------------------- harmony: the form, which harmony, the note
+
+
+def said(stdout: str) -> str:
+    """What the CLI's ``wrote PATH: ...`` line says after the path."""
+    return [line for line in stdout.splitlines() if line.startswith("wrote ")][-1].split(": ", 1)[1]
+
+
+def made(service: Service, answer: dict) -> bytes:
+    """The MIDI file a request made."""
+    return service.file(*answer["output"]["midi"].split("/")[2:]).read_bytes()
+
+
+def test_compose_takes_a_form_checked_and_said_as_stylegen_generate_does(tiny_checkpoints, tmp_path, capsys):
+    from tests.web.test_page import cli_error
+
+    _, ckpt = tiny_checkpoints
+    model = stylegen.load(ckpt)
+    service = Service(model)
+    try:
+        info = service.info()
+        assert "form" in info["compose_controls"] and info["harmony_note"] is None and info["compose_disabled"] == {}
+        messages = []
+        for form, flags in (("abab", ["--form", "abab"]), (" AABA ", ["--form", "AABA"]), ("", [])):  # "": by length
+            r = service.compose("classical", {"bars": "8", "seed": "3", "form": form})
+            cli_out = tmp_path / f"g{len(messages)}.mid"
+            code, out, _ = run(capsys, "generate", "--checkpoint", ckpt, "--style", "classical", "--bars", 8,
+                               "--seed", 3, *flags, "-o", cli_out)
+            assert code == 0 and r["message"] == said(out)  # the CLI's words, form and harmony included
+            assert made(service, r) == cli_out.read_bytes()
+            messages.append(r["message"])
+        assert [m.split(", ", 2)[2] for m in messages] == [
+            "form ABAB, harmony planned (seed 3)", "form AABA, harmony planned (seed 3)",
+            "form AB, harmony planned (seed 3)"]  # 8 bars: two sections of 4 by default
+        primer = song(tmp_path / "p.mid", bars=2)
+        r = service.compose("classical", {"bars": "2", "seed": "4", "form": "AB"}, Upload("p.mid", primer.read_bytes()))
+        code, out, _ = run(capsys, "generate", "--checkpoint", ckpt, "--style", "classical", "--bars", 2, "--seed", 4,
+                           "--form", "AB", "--primer", primer, "-o", tmp_path / "c.mid")
+        assert code == 0 and r["message"] == said(out) and "form AB, harmony planned after the primer's" in r["message"]
+        assert made(service, r) == (tmp_path / "c.mid").read_bytes()
+    finally:
+        service.close()
+
+    fresh = Service(model)  # a bad form: the CLI's one line, before anything is saved or composed
+    try:
+        for bars, form in ((8, "A-B"), (4, "ABCDE"), (100, "A" * 65)):
+            expected = cli_error(capsys, "generate", "--checkpoint", ckpt, "--style", "classical", "--bars", bars,
+                                 "--form", form, "-o", tmp_path / "bad.mid")
+            with pytest.raises(StylegenError) as e:
+                fresh.compose("classical", {"bars": str(bars), "form": form}, Upload("p.mid", primer.read_bytes()))
+            assert str(e.value) == expected and "form" in expected
+        assert [f for f in fresh.root.rglob("*") if f.is_file()] == []
+    finally:
+        fresh.close()
+
+
+def test_without_a_harmony_model_the_page_notes_it_once_and_a_form_is_the_clis_error(tiny_checkpoints, tmp_path,
+                                                                                        capsys):
+    from tests.web.test_page import cli_error
+
+    plain, _ = tiny_checkpoints
+    service = Service(stylegen.load(plain))
+    try:
+        code, out, _ = run(capsys, "generate", "--checkpoint", plain, "--style", "pop", "--bars", 4, "--seed", 1,
+                           "-o", tmp_path / "g.mid")
+        assert code == 0
+        note = out.splitlines()[0]  # the CLI's note, on its own line before the output line
+        assert note.startswith("note: ") and "has no harmony model" in note
+        info = service.info()
+        assert info["harmony_note"] == note and info["compose_disabled"] == {"form": note}
+        r = service.compose("pop", {"bars": "4", "seed": "1"})
+        assert r["message"] == said(out) and r["message"].endswith(", harmony withheld (seed 1)")
+        assert "no harmony model" not in r["message"]  # said once, by the page, not with every piece
+        assert made(service, r) == (tmp_path / "g.mid").read_bytes()
+        expected = cli_error(capsys, "generate", "--checkpoint", plain, "--style", "pop", "--bars", 8, "--form", "AABA",
+                             "-o", tmp_path / "f.mid")
+        with pytest.raises(StylegenError, match="^a form needs a checkpoint with a harmony model") as e:
+            service.compose("pop", {"bars": "8", "form": "AABA"})  # sent anyway (a script, a changed page)
+        assert str(e.value) == expected
+    finally:
+        service.close()
+
+
+def test_transfer_says_which_harmony_it_used_as_the_cli_and_takes_melody_only(tiny_checkpoints, tmp_path, capsys):
+    from tests.midifiles import Track, scale_piece, write_midi
+
+    plain, ckpt = tiny_checkpoints
+    tune = write_midi(tmp_path / "tune.mid", [Track(scale_piece(4, 67), name="Melody")])  # a bare melody
+    full = song(tmp_path / "full.mid", bars=4)  # a melody over chords
+    planned = "planned by the harmony model from the melody"
+    cases = [  # checkpoint, input, the page's fields, the CLI's flags, what both say after "harmony: "
+        (ckpt, tune, {}, [], planned),
+        (ckpt, full, {}, [], "the input's own notes"),
+        (ckpt, full, {"melody_only": "on"}, ["--melody-only"], planned),
+        (plain, tune, {}, [], "the melody's own pitch classes (this checkpoint has no harmony model)"),
+    ]
+    services: dict[Path, Service] = {}
+    outputs = []
+    try:
+        for path, src, fields, flags, harmony in cases:
+            if path not in services:
+                services[path] = Service(stylegen.load(path))
+            r = services[path].transfer(Upload(src.name, src.read_bytes()), "classical", fields)
+            code, out, _ = run(capsys, "transfer", src, "--checkpoint", path, "--style", "classical", *flags,
+                               "-o", tmp_path / "cli.mid", "--force")
+            assert code == 0 and said(out).endswith(f"; harmony: {harmony}")
+            assert r["harmony"] == harmony and r["message"].endswith(f"; harmony: {harmony}")
+            outputs.append(made(services[path], r))
+            assert outputs[-1] == (tmp_path / "cli.mid").read_bytes()
+        assert outputs[1] != outputs[2]  # melody only did leave the chords out and plan the harmony
+        with pytest.raises(StylegenError, match="cannot go with free_melody"):
+            services[ckpt].transfer(Upload("full.mid", full.read_bytes()), "classical",
+                                    {"melody_only": "on", "free_melody": "on"})
+    finally:
+        for service in services.values():
+            service.close()
 
 
 class Image:

@@ -150,6 +150,27 @@ function setControls(form, shown, defaults) {
   }
 }
 
+// controls the model takes but cannot use now: off, with the reason as their tooltip
+function disableControls(form, disabled) {
+  for (const [name, reason] of Object.entries(disabled)) {
+    const label = $(`[data-control=${name}]`, form);
+    if (!label) continue;
+    const input = $(`[name=${name}]`, label);
+    input.disabled = true;
+    input.placeholder = "no harmony model";
+    label.classList.add("off");
+    label.title = reason;
+  }
+}
+
+// "re-write the melody too" and "melody only" exclude each other (as --free-melody and --melody-only)
+function exclusive(form, a, b) {
+  const boxA = $(`[name=${a}]`, form);
+  const boxB = $(`[name=${b}]`, form);
+  boxA.addEventListener("change", () => { if (boxA.checked) boxB.checked = false; });
+  boxB.addEventListener("change", () => { if (boxB.checked) boxA.checked = false; });
+}
+
 async function start() {
   for (const holder of $$("[data-template]")) {
     holder.append($(`#${holder.dataset.template}`).content.cloneNode(true));
@@ -165,6 +186,12 @@ async function start() {
   setControls($("#transfer-form"), info.transfer_controls, info.transfer_defaults || {});
   setControls($("#batch-form"), info.transfer_controls, info.transfer_defaults || {});
   setControls($("#compose-form"), info.compose_controls, info.compose_defaults || {});
+  disableControls($("#compose-form"), info.compose_disabled || {});
+  for (const name of ["transfer", "batch"]) exclusive($(`#${name}-form`), "free_melody", "melody_only");
+  if (info.harmony_note) {  // said once, as the CLI's note
+    $("#harmony-note").textContent = info.harmony_note;
+    $("#harmony-note").hidden = false;
+  }
   $("#checkpoint").textContent = info.checkpoint ? `Model: ${info.checkpoint} (${info.styles.join(", ")}).` : "";
   if (info.demo) {
     $("#demo-name").textContent = info.demo;
