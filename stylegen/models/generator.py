@@ -155,6 +155,7 @@ class PlannedTexture(nn.Module):
         channels: int = 8,
         reach: int = 24,
         max_notes: int = 12,
+        plan_context: int = 4,
         dropout: float = 0.1,
         onset_rate: float = 0.015,
     ):
@@ -163,6 +164,7 @@ class PlannedTexture(nn.Module):
         self.lowest_pitch = lowest_pitch
         self.hidden_size, self.num_layers, self.codes = hidden_size, num_layers, codes
         self.channels, self.reach, self.max_notes = channels, reach, max_notes
+        self.plan_context = plan_context  # codes the prior hears before a bar: its training windows' bars - 1
         P, H, C = n_pitches, hidden_size, channels
         self.harmony_dim = content_dim - bar_steps  # the harmony features and the "dropped" flag
         # the texture codebook (data/texture.py), fitted on real bars before training
@@ -256,7 +258,13 @@ class PlannedTexture(nn.Module):
     @torch.no_grad()
     def sample_plan(self, content: torch.Tensor, style: torch.Tensor, guidance: float = 1.0,
                     temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Propose one code per bar of ``content`` (B, T, D) -> codes (B, N)."""
+        """Propose one code per bar of ``content`` (B, T, D) -> codes (B, N).
+
+        Bar n's code is drawn after hearing the ``plan_context`` codes before it, from a
+        fresh state (start, c[n-k], ..., c[n-1]), exactly as the prior was trained on
+        windows of k + 1 bars: run over a whole song in one pass, its state leaves what it
+        was trained on after a few bars and the plan thins out (measured: pop's onsets per
+        bar fell from 3.6 to 0.9 by the ninth bar)."""
         B = content.shape[0]
         ids = bar_ids(positions_from_content(content, self.bar_steps))
         N = int(ids.max()) + 1 if ids.numel() else 1
@@ -264,18 +272,18 @@ class PlannedTexture(nn.Module):
         guided = guidance != 1.0
         if guided:
             style, harmony = self._with_null(style), torch.cat([harmony, harmony])
-        prev = torch.full((B,), self.codes, dtype=torch.long, device=content.device)
-        state, out = None, []
+        start = torch.full((B, 1), self.codes, dtype=torch.long, device=content.device)
+        codes = start[:, :0]
         temp = max(float(temperature), 1e-4)
         for n in range(N):
-            p = torch.cat([prev, prev]) if guided else prev
-            logits, state = self.prior(p[:, None], harmony[:, n:n + 1], style, state)
-            logits = logits[:, 0].float()
+            lo = max(0, n - self.plan_context)
+            seq = torch.cat([start, codes[:, lo:n]], 1)  # (B, n - lo + 1)
+            logits, _ = self.prior(torch.cat([seq, seq]) if guided else seq, harmony[:, lo:n + 1], style)
+            logits = logits[:, -1].float()
             if guided:
                 logits = logits[B:] + guidance * (logits[:B] - logits[B:])
-            prev = _gumbel_argmax(logits / temp, generator)
-            out.append(prev)
-        return torch.stack(out, 1)
+            codes = torch.cat([codes, _gumbel_argmax(logits / temp, generator)[:, None]], 1)
+        return codes
 
     def _with_null(self, style: torch.Tensor) -> torch.Tensor:
         """[style; no style] for the two guidance streams (2B,)."""

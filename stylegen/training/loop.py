@@ -67,7 +67,8 @@ def model_configs(recipe: Recipe, spec: RollSpec, n_styles: int) -> dict[str, di
     g, d = recipe.model.generator, recipe.model.discriminator
     cspec = content_spec(recipe)
     given = {"n_pitches": spec.n_pitches, "n_styles": n_styles, "content_dim": cspec.dim, "bar_steps": cspec.bar_steps,
-             "lowest_pitch": spec.lowest_pitch, **{k: v for k, v in vars(g).items() if k != "name"}}
+             "lowest_pitch": spec.lowest_pitch, "plan_context": item_bars(recipe) - 1,
+             **{k: v for k, v in vars(g).items() if k != "name"}}
     takes = inspect.signature(registry.get("generator", g.name)).parameters
     return {
         "generator": {"name": g.name, **{k: v for k, v in given.items() if k in takes}},

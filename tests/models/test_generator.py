@@ -224,3 +224,18 @@ def test_a_longer_piece_of_the_same_seed_starts_the_same():
     short, _ = g.sample(content(1, 8), torch.tensor([0]), generator=torch.Generator().manual_seed(5))
     long, _ = g.sample(content(1, 20), torch.tensor([0]), generator=torch.Generator().manual_seed(5))
     assert torch.equal(long[:, :, :8], short)
+
+
+def test_the_prior_hears_only_its_training_context_of_bars():
+    """At temperature ~0, bar n's code is the prior's choice after (start, c[n-k] .. c[n-1]),
+    from a fresh state: the windows it was trained on, however long the piece."""
+    g = lively(small(plan_context=2))
+    c = content(2, 10 * BAR, harmony=torch.rand(2, 10 * BAR, 4))
+    s = torch.tensor([0, 2])
+    codes = g.sample_plan(c, s, temperature=1e-6, generator=torch.Generator().manual_seed(0))
+    harmony = g.bar_harmony(c, torch.arange(10 * BAR).div(BAR, rounding_mode="floor").expand(2, -1), 10)
+    start = torch.full((2, 1), g.codes)
+    for n in range(10):
+        lo = max(0, n - 2)
+        logits, _ = g.prior(torch.cat([start, codes[:, lo:n]], 1), harmony[:, lo:n + 1], s)
+        assert torch.equal(codes[:, n], logits[:, -1].argmax(-1))
