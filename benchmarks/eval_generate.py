@@ -22,7 +22,7 @@ import numpy as np
 
 from stylegen.config import load_recipe
 from stylegen.metrics.classifier import load_classifier
-from stylegen.metrics.pieces import recipe_pieces
+from stylegen.evaluation.pieces import recipe_pieces
 from stylegen.metrics.realism import realism_rows
 from stylegen.transfer import load
 

@@ -60,7 +60,7 @@ from stylegen.inference.harmony import plan_content, resolve_form  # noqa: E402
 from stylegen.inference.options import make_generator, parse_style, style_input  # noqa: E402
 from stylegen.inference.pieces import bar_lines, finish, prepare  # noqa: E402
 from stylegen.metrics.content import bar_chroma, bar_edges, chroma_similarity  # noqa: E402
-from stylegen.metrics.pieces import recipe_pieces  # noqa: E402
+from stylegen.evaluation.pieces import recipe_pieces  # noqa: E402
 from stylegen.models.harmony import block_layout  # noqa: E402
 from stylegen.training.harmony import corpus_blocks, content_spec  # noqa: E402
 from stylegen.transfer import Model, load  # noqa: E402

@@ -28,8 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from stylegen.checkpoint import load_checkpoint  # noqa: E402
 from stylegen.config import load_recipe, recipe_from_dict  # noqa: E402
-from stylegen.metrics import evaluate_pairs, load_classifier  # noqa: E402
-from stylegen.metrics.pieces import recipe_pieces  # noqa: E402
+from stylegen.evaluation import evaluate_pairs  # noqa: E402
+from stylegen.metrics import load_classifier  # noqa: E402
+from stylegen.evaluation.pieces import recipe_pieces  # noqa: E402
 
 SHOWN = ("strength/target_prob", "content/melody_recall", "content/onset_f1", "content/chroma", "realism/fd",
          "realism/auc", "selection")

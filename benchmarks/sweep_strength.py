@@ -45,7 +45,7 @@ def main() -> None:
     from stylegen.metrics.classifier import load_classifier
     from stylegen.metrics.content import chroma_similarity
     from stylegen.metrics.melody import melody_recall
-    from stylegen.metrics.pieces import recipe_pieces
+    from stylegen.evaluation.pieces import recipe_pieces
     from stylegen.transfer import load
 
     load_avg = os.getloadavg()[0]

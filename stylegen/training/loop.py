@@ -504,7 +504,7 @@ def train(recipe: Recipe, resume: str | None = None, run_dir: str | Path | None 
     Under ``torchrun`` (WORLD_SIZE > 1) it joins the process group (NCCL on CUDA, gloo on
     the CPU) and trains with DistributedDataParallel.
     """
-    from stylegen.metrics.training import make_eval_fn
+    from stylegen.evaluation.training import make_eval_fn
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))

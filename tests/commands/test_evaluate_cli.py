@@ -166,7 +166,7 @@ def test_an_existing_report_is_kept_without_force(folders, capsys):
 
 
 def test_the_real_row_reads_only_the_target_styles_val_pieces(folders, monkeypatch, capsys):
-    import stylegen.metrics.pieces as pieces
+    import stylegen.evaluation.pieces as pieces
 
     d = folders
     data = tiny_data(d / "data")
@@ -241,7 +241,7 @@ def test_outputs_named_as_transfer_names_them_pair_with_their_inputs(tmp_path, c
 
 
 def test_transfers_back_may_carry_the_style_suffixes(tmp_path):
-    from stylegen.metrics.pieces import read_folder_pairs
+    from stylegen.evaluation.pieces import read_folder_pairs
 
     d = tmp_path
     for name in ("x", "y"):

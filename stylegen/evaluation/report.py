@@ -18,7 +18,7 @@ import numpy as np
 
 from stylegen.data.score import Score
 from stylegen.fileio import atomic_path
-from stylegen.metrics.evaluate import Evaluation
+from stylegen.evaluation.evaluate import Evaluation
 from stylegen.metrics.musicality import METRICS as MUS_METRICS
 
 # (metric key without the row prefix, column title, format)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from stylegen.data.score import DURATION, ONSET, PITCH, TRACK, VELOCITY, Score, TrackInfo
+from stylegen.metrics.content import bar_chroma, bar_edges
+from stylegen.metrics.melody import melody_notes
 
 CHORD_LOW = 48  # the chord's octave: C3..B3
 BASS_LOW = 36  # the bass's octave: C2..B2
@@ -26,9 +28,6 @@ MIN_PC_SHARE = 0.1
 
 def rule_baseline(score: Score) -> Score:
     """The melody kept, the rest replaced by block chords of each bar's pitch classes on every beat."""
-    from stylegen.metrics.content import bar_chroma, bar_edges
-    from stylegen.metrics.melody import melody_notes
-
     notes = score.notes
     mel = melody_notes(score)
     is_mel = np.isin(notes[:, ONSET].astype(np.int64) * 1024 + notes[:, PITCH] * 8 + notes[:, TRACK] % 8,

@@ -6,7 +6,7 @@
     read_folder(folder, resolution, progress, what) -> (scores, n_unreadable)
     recipe_pieces(recipe, style, split, resolution, progress, limit=None) -> (names, scores, total, how)
     real_pieces(target, resolution, real=None, recipe=None, classifier_meta=None, ...) -> (scores, note)
-    transfer_pieces(checkpoint, recipe, source, target, ...) -> CheckpointPieces   (metrics/checkpoint_eval.py)
+    transfer_pieces(checkpoint, recipe, source, target, ...) -> CheckpointPieces   (evaluation/checkpoint_eval.py)
 
 A recipe's split of one style is read without reading the other styles: from the data cache
 when it holds that style, else only the split's own files (the split is computed over the

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stylegen.errors import StylegenError
-from stylegen.metrics.pieces import progress_bar, recipe_pieces
+from stylegen.evaluation.pieces import progress_bar, recipe_pieces
 
 
 @dataclass

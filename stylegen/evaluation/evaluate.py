@@ -10,7 +10,7 @@
 Rows (the prefix of every metric name):
     output     the outputs, compared with their inputs
     identity   output = input: what "unchanged" scores (strength of the sources, content 1)
-    rule       the rule baseline (stylegen/baselines.py: the melody kept, block chords of
+    rule       the rule baseline (stylegen/evaluation/baselines.py: the melody kept, block chords of
                each bar's pitch classes on every beat): what a plain rule scores
     real       real pieces of the target style: what "good" scores for strength, musicality
                and realism (half the real pieces against the other half: the floor), and
@@ -32,13 +32,16 @@ pieces' distribution), and ``counts/...``.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
+from stylegen.data.roll import RollSpec
 from stylegen.data.score import Score
 from stylegen.errors import StylegenError
+from stylegen.evaluation.baselines import rule_baseline
 from stylegen.metrics import content as content_m
 from stylegen.metrics import musicality as mus
 from stylegen.metrics.melody import melody_recall
@@ -137,9 +140,6 @@ def evaluate_pairs(inputs: list[Score], outputs: list[Score], target: str, class
     ``feature_judge`` (a metrics/feature_judge.py FeatureJudge that knows ``target``) adds
     the second judge of style's rows beside the classifier's.
     """
-    import time
-
-    from stylegen.baselines import rule_baseline
     if len(inputs) != len(outputs):
         raise StylegenError(f"{len(inputs)} inputs but {len(outputs)} outputs: pairs must match one to one")
     if not inputs:
@@ -249,8 +249,6 @@ def evaluate_pairs(inputs: list[Score], outputs: list[Score], target: str, class
         timings["content"] = time.perf_counter() - t0
 
         # ---------------------------------------------------------------- realism
-        from stylegen.data.roll import RollSpec
-
         spec = getattr(classifier, "spec", None) or RollSpec(resolution=inputs[0].resolution)
         descs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         giveaway_rows: list[dict] = []
