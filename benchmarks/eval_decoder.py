@@ -36,7 +36,7 @@ import time
 import numpy as np
 
 from stylegen.config import load_recipe
-from stylegen.metrics.classifier import load_classifier
+from stylegen.metrics.style_classifier import load_classifier
 from stylegen.evaluation.evaluate import evaluate_pairs
 from stylegen.evaluation.judge_training import train_feature_judge
 from stylegen.evaluation.pieces import recipe_pieces

@@ -8,7 +8,7 @@ source style's validation pieces (the first ``--pieces`` by name, each cut to it
 ``--bars`` bars) to the target with ``stylegen.load(path).transfer_score``, and score them with
 ``evaluate_pairs`` against the target style's validation pieces: the classifier's strength,
 melody recall, onset F1, the realism of the outputs and of the identity copy (Fréchet
-distance of window descriptors; two-sample AUC), and ``selection_score`` (metrics/score.py),
+distance of window descriptors; two-sample AUC), and ``selection_score`` (metrics/selection.py),
 in which realism and melody gate strength: a checkpoint less realistic than the copy, or
 that keeps under half the melody, scores below zero however classical it sounds to the
 classifier.  The best is the one with the highest selection score; `stylegen evaluate`

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from stylegen.training.classifier import train_classifier
+    from stylegen.training.classifier_training import train_classifier
 
     if args.threads is not None:
         torch.set_num_threads(max(1, args.threads))

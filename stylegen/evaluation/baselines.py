@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from stylegen.data.score import DURATION, ONSET, PITCH, TRACK, VELOCITY, Score, TrackInfo
-from stylegen.metrics.content import bar_chroma, bar_edges
+from stylegen.metrics.preservation import bar_chroma, bar_edges
 from stylegen.metrics.melody import melody_notes
 
 CHORD_LOW = 48  # the chord's octave: C3..B3

@@ -256,7 +256,7 @@ def distribution_figures(ev: Evaluation) -> dict[str, object]:
 def roll_array(score: Score, beats: int = 32) -> tuple[np.ndarray, int, int]:
     """(P, T) float image of the first ``beats`` beats (sustain 0.5, onset 1) over the sounding
     pitch range, with its lowest pitch and steps per bar."""
-    from stylegen.metrics.content import bar_edges
+    from stylegen.metrics.preservation import bar_edges
 
     edges = bar_edges(score)
     end = beats * score.resolution
@@ -277,7 +277,7 @@ def roll_figure(name: str, inp: Score, out: Score, beats: int = 32):
     """Input above output, the first ``beats`` beats, bar lines in white."""
     plt = _plt()
     if out.resolution != inp.resolution:
-        from stylegen.metrics.classifier import regrid
+        from stylegen.metrics.style_classifier import regrid
 
         out = regrid(out, inp.resolution)
     a, lo_a, bar = roll_array(inp, beats)

@@ -8,19 +8,19 @@
     realism_metrics(out_rolls, real_rolls, spec, inputs=in_rolls)
     selection_score({**window, **realism})                    # best.pt
 
-Modules: classifier.py (the judge of style: a classifier checkpoint reading pieces as it was
-trained), strength.py, content.py, melody.py, musicality.py (functions of pieces returning
-floats, NaN when undefined), realism.py (window descriptors, Fréchet distance, two-sample
-AUC), window.py (window_metrics), score.py (selection_score, combined_score),
-feature_judge.py (a second judge of style, on the realism descriptors), leakage.py (how much
-style the content features let through), corruptions.py (real music made wrong, for the
-judge's blind spot).  Nothing here reads a recipe, a folder or a generator checkpoint:
+Modules: style_classifier.py (the judge of style: a classifier checkpoint reading pieces as it
+was trained), strength.py, preservation.py (content preservation), melody.py, musicality.py
+(functions of pieces returning floats, NaN when undefined), realism.py (window descriptors,
+Fréchet distance, two-sample AUC), window.py (window_metrics), selection.py (selection_score,
+combined_score), feature_judge.py (a second judge of style, on the realism descriptors),
+leakage.py (how much style the content features let through), corruptions.py (real music
+made wrong, for the judge's blind spot).  Nothing here reads a recipe, a folder or a generator checkpoint:
 ``stylegen/evaluation/`` does that, above this package.  See docs/metrics.md.
 """
 
-from stylegen.metrics.classifier import StyleClassifier, default_classifier_path, load_classifier
+from stylegen.metrics.style_classifier import StyleClassifier, default_classifier_path, load_classifier
 from stylegen.metrics.realism import realism_metrics
-from stylegen.metrics.score import DEFAULT_WEIGHTS, combined_score, selection_score
+from stylegen.metrics.selection import DEFAULT_WEIGHTS, combined_score, selection_score
 from stylegen.metrics.window import window_metrics
 
 __all__ = ["StyleClassifier", "default_classifier_path", "load_classifier", "DEFAULT_WEIGHTS", "combined_score",

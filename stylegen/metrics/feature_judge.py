@@ -7,7 +7,7 @@
 
 (``stylegen/evaluation/judge_training.py`` trains it on a recipe's real pieces.)
 
-The CNN (metrics/classifier.py) reads piano-roll pixels; this judge reads only the 60 musical
+The CNN (metrics/style_classifier.py) reads piano-roll pixels; this judge reads only the 60 musical
 descriptors of each 4-bar window (metrics/realism.py ``descriptors``: key-relative pitch
 classes, polyphony, register, voice intervals, note lengths, rhythm, simultaneous intervals,
 bar repetition), so a generator that fits one judge's blind spot need not fit the other's.

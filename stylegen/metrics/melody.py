@@ -33,7 +33,7 @@ def melody_notes(score: Score) -> np.ndarray:
             return sel
     if len(notes) == 0:
         return notes
-    from stylegen.metrics.content import top_voice
+    from stylegen.metrics.preservation import top_voice
 
     top = top_voice(score, max(int(score.length), int((notes[:, ONSET] + notes[:, 1]).max())))
     on = notes[:, ONSET].astype(np.int64)
@@ -47,7 +47,7 @@ def _keys(notes: np.ndarray) -> np.ndarray:
 def melody_recall(inp: Score, out: Score) -> float:
     """Share of the input's melody notes (distinct onset step and pitch) that the output
     plays at the same onset and pitch.  NaN when the input has no melody notes."""
-    from stylegen.metrics.content import _same_grid
+    from stylegen.metrics.preservation import _same_grid
 
     out = _same_grid(inp, out)
     mel = _keys(melody_notes(inp))

@@ -493,7 +493,7 @@ def realism_metrics(outputs, reals, spec: RollSpec, inputs=None, auc: bool = Fal
         realism/giveaway_max, realism/giveaway_over_0.5   (with ``top_features``) the
                                largest |SD| and the count of features beyond 0.5 SD
 
-    ``selection_score`` (metrics/score.py) reads these names."""
+    ``selection_score`` (metrics/selection.py) reads these names."""
     from stylegen.metrics.melody import window_melody_recall
 
     d_real = descriptors(reals, spec)
@@ -526,9 +526,9 @@ HOP_BARS = 2  # ... at every second bar line of the piece
 def piece_descriptors(scores: list, spec: RollSpec, window_bars: int = WINDOW_BARS,
                       hop_bars: int = HOP_BARS, max_windows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(descriptors (N, D), piece index (N,)) of the windows of whole pieces (Scores, put on
-    ``spec``'s grid), cut as the classifier cuts them (metrics/classifier.py piece_windows).
+    ``spec``'s grid), cut as the classifier cuts them (metrics/style_classifier.py piece_windows).
     ``max_windows``: at most that many windows a piece, evenly spread over it."""
-    from stylegen.metrics.classifier import piece_windows, regrid
+    from stylegen.metrics.style_classifier import piece_windows, regrid
 
     window = window_bars * 4 * spec.resolution
     out, groups = [], []

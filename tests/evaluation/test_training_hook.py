@@ -10,7 +10,7 @@ import torch
 from stylegen.checkpoint import load_checkpoint, save_checkpoint
 from stylegen.data.roll import RollSpec
 from stylegen.evaluation.training import compatible_classifier, make_eval_fn, real_windows, to_pitch_range
-from stylegen.metrics.classifier import load_classifier
+from stylegen.metrics.style_classifier import load_classifier
 from tests.metrics.test_classifier_loading import write_classifier
 from tests.metrics.test_window import SPEC as WSPEC, C, E, roll
 

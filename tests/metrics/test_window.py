@@ -5,7 +5,7 @@ import torch
 
 from stylegen.data.roll import RollSpec
 from stylegen.errors import StylegenError
-from stylegen.metrics.score import DEFAULT_WEIGHTS, combined_score
+from stylegen.metrics.selection import DEFAULT_WEIGHTS, combined_score
 from stylegen.metrics.window import window_metrics
 
 SPEC = RollSpec(resolution=4, lowest_pitch=36, n_pitches=48)

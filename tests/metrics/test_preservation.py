@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from stylegen.metrics.content import (bar_edges, chroma_similarity, content_metrics, contour_correlation,
-                                      length_beats, length_match, onset_f1, top_voice)
+from stylegen.metrics.preservation import (bar_edges, chroma_similarity, content_metrics, contour_correlation,
+                                           length_beats, length_match, onset_f1, top_voice)
 from tests.metrics.helpers import scale, score
 
 C4, E4, F4, G4 = 60, 64, 65, 67

@@ -31,7 +31,7 @@ LENGTH_TOLERANCE_BEATS = 1.0
 def _same_grid(inp: Score, out: Score) -> Score:
     if out.resolution == inp.resolution:
         return out
-    from stylegen.metrics.classifier import regrid
+    from stylegen.metrics.style_classifier import regrid
 
     return regrid(out, inp.resolution)
 
