@@ -47,11 +47,13 @@ import numpy as np
 import torch
 
 from stylegen.checkpoint import build_model, check_harmony_fits, harmony_part, load_checkpoint
-from stylegen.data.content import ContentSpec, bar_positions, content_features, empty_content, regular_bars
+from stylegen.data.content import (
+    ContentSpec, bar_positions, content_features, empty_content, melody_mask, regular_bars,
+)
 from stylegen.data.fastmidi import midi_length_beats, write_score_fast
 from stylegen.data.midi import SkipFile, music_to_score, read_score, score_to_music
 from stylegen.data.roll import RollSpec, in_range, notes_to_roll, roll_to_notes
-from stylegen.data.score import ONSET, TRACK, VELOCITY, Score, TrackInfo
+from stylegen.data.score import ONSET, TRACK, VELOCITY, Score, TrackInfo, notes_to_grid, scale_steps, to_grid
 from stylegen.device import pick_device
 from stylegen.errors import StylegenError
 from stylegen.inference.options import (
@@ -62,7 +64,7 @@ from stylegen.inference.harmony import (
     is_bare_melody, plan_accompaniment, plan_composition, resolve_form,
 )
 from stylegen.inference.pieces import (
-    PIANO, Prepared, bar_lines, bar_steps, finish, metric_velocities, prepare, scale_steps, to_grid,
+    PIANO, Prepared, bar_lines, bar_steps, finish, metric_velocities, prepare,
 )
 from stylegen.inference.sampling import prime, sample_pieces
 from stylegen.shipped import shipped_path
@@ -183,6 +185,16 @@ def read_midi(path: str | os.PathLike, resolution: int | None = None) -> Score:
     return score
 
 
+def load_music(music_or_path, resolution: int) -> Score:
+    """A Score from what the API accepts: a MIDI path (:func:`read_midi`, on the file's own
+    grid) or a ``muspy.Music`` (on its own resolution; ``resolution`` when it has none;
+    the caller's object is not re-timed).  StylegenError naming the file when a path
+    cannot be used."""
+    if isinstance(music_or_path, (str, os.PathLike)):
+        return read_midi(music_or_path)
+    return music_to_score(music_or_path, int(getattr(music_or_path, "resolution", resolution)))
+
+
 # --------------------------------------------------------------------------- the model
 
 
@@ -237,8 +249,6 @@ class Model:
 
     def _melody_only(self, score: Score) -> Score:
         """The piece with only its melody (the named track, else the top voice)."""
-        from stylegen.inference.melody import melody_mask
-
         mask, _ = melody_mask(score)
         return score.with_notes(score.notes[mask])
 
@@ -324,12 +334,9 @@ class Model:
             >>> music.write("song.classical.mid")                                      # doctest: +SKIP
             >>> bold = model.transfer("song.mid", "classical", strength=2.0)           # doctest: +SKIP
         """
-        if isinstance(music_or_path, (str, os.PathLike)):
-            score = read_midi(music_or_path)
-        else:
-            score = music_to_score(music_or_path, int(getattr(music_or_path, "resolution", self.spec.resolution)))
-            if len(score.notes) == 0:
-                raise StylegenError("the piece has no (non-drum) notes")
+        score = load_music(music_or_path, self.spec.resolution)
+        if len(score.notes) == 0:  # a muspy.Music (a file without notes is refused by read_midi)
+            raise StylegenError("the piece has no (non-drum) notes")
         out = self.transfer_score(score, style, **options)
         return score_to_music(out, include_drums=not options.get("drop_drums", False))
 
@@ -516,10 +523,7 @@ class Model:
         tail = grid.notes[grid.notes[:, ONSET] >= max(0, start - bar)]
         new[:, VELOCITY] = int(np.median(tail[:, VELOCITY])) if len(tail) else 80
         f = primer.resolution / res
-        if f != 1 and len(new):
-            on = scale_steps(new[:, ONSET], f)
-            new[:, 1] = np.maximum(1, scale_steps(new[:, ONSET].astype(np.int64) + new[:, 1], f) - on)
-            new[:, ONSET] = on
+        new = notes_to_grid(new, f)  # onto the primer's own grid
         new[:, TRACK] = len(primer.tracks)
         out = primer.with_notes(np.concatenate([primer.notes, new]), tracks=[*primer.tracks, replace(PIANO)])
         out.length = int(scale_steps(start + T, f))
@@ -538,10 +542,7 @@ class Model:
             >>> music = load().generate(style="classical", bars=32, seed=7)   # doctest: +SKIP
             >>> music.write("new.mid")                                        # doctest: +SKIP
         """
-        p = None
-        if primer is not None:
-            p = read_midi(primer) if isinstance(primer, (str, os.PathLike)) else \
-                music_to_score(primer, int(getattr(primer, "resolution", self.spec.resolution)))
+        p = load_music(primer, self.spec.resolution) if primer is not None else None
         return score_to_music(self.generate_score(style, bars, seed=seed, primer=p, **options))
 
 
@@ -564,5 +565,5 @@ def write_midi(score: Score, path: str | os.PathLike, include_drums: bool = True
     return write_score_fast(score, path, include_drums=include_drums, ticks_per_beat=tpb)
 
 
-__all__ = ["Model", "load", "default_checkpoint", "read_midi", "write_midi", "parse_style", "Prepared",
-           "DEFAULT_STRENGTH", "TrackInfo"]
+__all__ = ["Model", "load", "default_checkpoint", "read_midi", "load_music", "write_midi", "parse_style",
+           "Prepared", "DEFAULT_STRENGTH", "TrackInfo"]

@@ -398,24 +398,6 @@ def write_score(score: Score, path: str | Path, include_drums: bool = True) -> N
     write_music(score_to_music(score, include_drums=include_drums), path)
 
 
-def load_music(music_or_path, resolution: int) -> Score:
-    """A Score from a path or from a ``muspy.Music`` (the API accepts either)."""
-    import muspy
-
-    if isinstance(music_or_path, muspy.Music):
-        score = music_to_score(music_or_path, resolution)
-        if len(score.notes) == 0:
-            raise StylegenError("the piece has no (non-drum) notes")
-        return score
-    path = Path(music_or_path)
-    if not path.exists():
-        raise StylegenError(f"{path}: no such file")
-    try:
-        return read_score(path, resolution)
-    except SkipFile as e:
-        raise StylegenError(f"{path}: {e}") from None
-
-
 _DATASETS: dict[tuple[str, str], object] = {}
 
 

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stylegen.data.midi import SkipFile, read_score
+from stylegen.data.midi import SkipFile, list_midi_files, read_score
 from stylegen.data.score import Score, TrackInfo
-from stylegen.data.sources import MIDI_SUFFIXES
 from stylegen.errors import StylegenError
 
 
@@ -37,17 +36,17 @@ def progress_bar(total: int, desc: str, enabled: bool):
 
 
 def list_midi(folder: Path, what: str) -> dict[str, Path]:
-    """MIDI files under ``folder`` by name (relative path without suffix)."""
+    """MIDI files under ``folder`` (``data.midi.list_midi_files``) by name (relative path
+    without suffix)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise StylegenError(f"{what} {folder}: no such folder")
     found: dict[str, Path] = {}
-    for f in sorted(folder.rglob("*")):
-        if f.is_file() and f.suffix.lower() in MIDI_SUFFIXES and not f.name.startswith("."):
-            key = str(f.relative_to(folder).with_suffix(""))
-            if key in found:
-                raise StylegenError(f"{what} {folder}: two files named {key} ({found[key].name}, {f.name})")
-            found[key] = f
+    for f in list_midi_files(folder):
+        key = str(f.relative_to(folder).with_suffix(""))
+        if key in found:
+            raise StylegenError(f"{what} {folder}: two files named {key} ({found[key].name}, {f.name})")
+        found[key] = f
     return found
 
 

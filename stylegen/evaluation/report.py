@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stylegen.data.score import Score
+from stylegen.data.score import Score, to_grid
 from stylegen.fileio import atomic_path
 from stylegen.evaluation.evaluate import Evaluation
 from stylegen.metrics.musicality import METRICS as MUS_METRICS
@@ -276,10 +276,7 @@ def roll_array(score: Score, beats: int = 32) -> tuple[np.ndarray, int, int]:
 def roll_figure(name: str, inp: Score, out: Score, beats: int = 32):
     """Input above output, the first ``beats`` beats, bar lines in white."""
     plt = _plt()
-    if out.resolution != inp.resolution:
-        from stylegen.metrics.style_classifier import regrid
-
-        out = regrid(out, inp.resolution)
+    out = to_grid(out, inp.resolution)
     a, lo_a, bar = roll_array(inp, beats)
     b, lo_b, _ = roll_array(out, beats)
     lo = min(lo_a, lo_b)

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from stylegen.data.roll import ONSET_CH, SUSTAIN_CH, RollSpec, canonical_roll
+from stylegen.data.score import to_grid
 
 # Krumhansl-Kessler key profiles (major, minor), tonic first
 _MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -528,12 +529,12 @@ def piece_descriptors(scores: list, spec: RollSpec, window_bars: int = WINDOW_BA
     """(descriptors (N, D), piece index (N,)) of the windows of whole pieces (Scores, put on
     ``spec``'s grid), cut as the classifier cuts them (metrics/style_classifier.py piece_windows).
     ``max_windows``: at most that many windows a piece, evenly spread over it."""
-    from stylegen.metrics.style_classifier import piece_windows, regrid
+    from stylegen.metrics.style_classifier import piece_windows
 
     window = window_bars * 4 * spec.resolution
     out, groups = [], []
     for i, s in enumerate(scores):
-        w = piece_windows(regrid(s, spec.resolution), spec, window, hop_bars)
+        w = piece_windows(to_grid(s, spec.resolution), spec, window, hop_bars)
         if max_windows is not None and len(w) > max_windows:
             w = w[np.linspace(0, len(w) - 1, max_windows).round().astype(int)]
         if len(w):

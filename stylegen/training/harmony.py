@@ -32,12 +32,11 @@ import numpy as np
 import torch
 
 from stylegen.config import Recipe
-from stylegen.data.content import ContentSpec, bar_positions, content_features
+from stylegen.data.content import ContentSpec, bar_positions, content_features, melody_of
 from stylegen.data.dataset import Corpus, Piece
 from stylegen.data.roll import RollSpec, in_range, notes_to_roll
-from stylegen.data.score import DURATION, ONSET, PITCH, TRACK
+from stylegen.data.score import DURATION, ONSET, PITCH
 from stylegen.device import torch_threads
-from stylegen.inference.melody import top_voice_mask
 from stylegen.models.harmony import (
     MELODY_DIM, NO_BASS, PCS, block_layout, block_meter, melody_blocks, melody_input, meter_dim, rotate_melody,
 )
@@ -84,12 +83,7 @@ def harmony_config(recipe: Recipe, n_styles: int, cspec: ContentSpec) -> dict:
 
 def piece_melody(piece: Piece) -> np.ndarray:
     """(N_notes,) bool: the piece's melody (its named melody track, else the top voice)."""
-    notes = piece.notes
-    if piece.melody_track >= 0:
-        m = notes[:, TRACK] == piece.melody_track
-        if m.any():
-            return m
-    return top_voice_mask(notes, piece.length)
+    return melody_of(piece.notes, piece.melody_track, piece.length)
 
 
 def notes_blocks(notes: np.ndarray, melody: np.ndarray, bars: np.ndarray, length: int, spec: RollSpec,

@@ -7,7 +7,8 @@ import pytest
 
 from stylegen.data.score import Score, TrackInfo
 from stylegen.errors import StylegenError
-from stylegen.metrics.melody import melody_notes, melody_recall, window_melody_recall
+from stylegen.data.content import melody_notes
+from stylegen.metrics.melody import melody_recall, window_melody_recall
 from stylegen.metrics.selection import MELODY_MIN, selection_score, selection_terms
 from tests.metrics.helpers import score
 
