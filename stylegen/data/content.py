@@ -13,9 +13,10 @@ the same way for every corpus, from a roll and the metrical position of each ste
                    "no harmony given" is not the same as "a silent block"
     position (bar_steps) one-hot step within the bar (pos clipped to bar_steps - 1)
 
-A harmony block is ``spec.block`` steps (half a 4/4 bar on the default 16th grid), counted
-from each bar line, so the generator looks at most ``block - 1`` steps ahead (two beats):
-streaming stays possible.  The melody is not a feature: transfer clamps it into the
+A harmony block is ``spec.block`` steps, counted from each bar line: a 4/4 bar of 16ths in
+the shipped recipe (``content.block: 16``, pitch-class sets, no bass), half a bar for the
+class default of 8.  The generator looks at most ``block - 1`` steps ahead (the rest of the
+bar with the shipped recipe): streaming stays possible.  The melody is not a feature: transfer clamps it into the
 generator's output, from where it reaches the next steps.  Coarse harmony keeps the
 style out of the content (measured with ``stylegen.metrics.leakage``; see checkpoints/README.md).
 

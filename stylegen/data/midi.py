@@ -1,4 +1,5 @@
-"""MIDI in and out.  The only module in stylegen that calls muspy.
+"""MIDI in and out, and muspy's objects: with ``metrics/musicality.py`` (muspy's own
+metrics), the only module in stylegen that calls muspy.
 
 A MIDI file becomes a :class:`Score`: every note on a beat grid of ``resolution`` steps
 per beat (by MIDI ticks, so tempo does not matter), plus what is needed to write the
