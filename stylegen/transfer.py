@@ -136,8 +136,6 @@ def load(checkpoint: str | os.PathLike | None = None, device: str | torch.device
     part = harmony_part(ckpt)
     if part is not None:  # optional: checkpoints without it compose and transfer as before
         check_harmony_fits(ckpt, part[2], str(path))
-        import stylegen.models.harmony  # noqa: F401  (registers it)
-
         try:
             harmony = build_model(ckpt, "harmony")
         except KeyError as e:

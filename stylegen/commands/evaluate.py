@@ -29,7 +29,9 @@ import argparse
 import time
 from pathlib import Path
 
+from stylegen.config import load_recipe
 from stylegen.errors import StylegenError
+from stylegen.fileio import style_slug
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -68,20 +70,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
+    import torch  # not while the CLI builds its parser
 
     with torch.no_grad():  # scoped: main() may run in a process that trains afterwards
         return _run(args)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from stylegen.config import load_recipe
+    # torch comes with these: not while the CLI builds its parser
     from stylegen.evaluation import evaluate_pairs
-    from stylegen.metrics import load_classifier
     from stylegen.evaluation.checkpoint_eval import pair_strength, save_pairs, transfer_pieces
-    from stylegen.commands.transfer import style_slug
     from stylegen.evaluation.pieces import read_folder_pairs, real_pieces
     from stylegen.evaluation.report import format_markdown, write_report
+    from stylegen.metrics import load_classifier
 
     progress = not args.quiet
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -155,8 +156,8 @@ def _run(args: argparse.Namespace) -> int:
 def _feature_judge(target: str, recipe, clf, notes: list[str], progress: bool):
     """The second judge of style, trained now on the real pieces of ``recipe`` (else of the
     classifier's own recipe); None, with a note saying why, when it cannot be."""
-    from stylegen.evaluation.judge_training import train_feature_judge
-    from stylegen.evaluation.pieces import classifier_recipe
+    from stylegen.evaluation.judge_training import train_feature_judge  # torch: see _run
+    from stylegen.evaluation.pieces import classifier_recipe  # torch too
 
     why = ""
     if recipe is None:

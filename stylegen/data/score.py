@@ -146,4 +146,5 @@ def to_grid(score: Score, resolution: int) -> Score:
     )
 
 
-__all__ = ["Score", "TrackInfo", "sort_notes", "scale_steps", "notes_to_grid", "to_grid", "NOTE_COLUMNS", "ONSET", "DURATION", "PITCH", "VELOCITY", "TRACK"]
+__all__ = ["Score", "TrackInfo", "sort_notes", "scale_steps", "notes_to_grid", "to_grid", "NOTE_COLUMNS", "ONSET",
+           "DURATION", "PITCH", "VELOCITY", "TRACK"]

@@ -107,7 +107,7 @@ class _Progress:
     def __init__(self, total: int, enabled: bool, desc: str):
         self.bar = None
         if enabled:
-            from tqdm import tqdm
+            from tqdm import tqdm  # only where a progress bar is shown
 
             self.bar = tqdm(total=total, desc=desc, unit="piece", dynamic_ncols=True, leave=False)
 

@@ -83,7 +83,7 @@ def fit_judge(features, labels, styles: list[str], l2: float = L2, max_iter: int
 
     Loss: the class-balanced mean cross-entropy (each style's windows weigh 1 / its count, so
     every style counts the same) plus l2/2 |W|^2 (the bias is not penalised)."""
-    from scipy.optimize import minimize
+    from scipy.optimize import minimize  # heavy (a quarter of a second): only when a judge is fitted
 
     x = np.asarray(features, np.float64)
     y = np.asarray(labels, np.int64)

@@ -1,8 +1,6 @@
 """``stylegen evaluate`` end to end on MIDI files written by the test, with a tiny classifier."""
 
 import json
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -102,9 +100,7 @@ def tiny_data(root: Path) -> Path:
 def test_checkpoint_mode_transfers_the_val_pieces(folders, monkeypatch):
     d = folders
     data = tiny_data(d / "data")
-    fake = types.ModuleType("stylegen.transfer")
-    fake.load = lambda path, device="cpu": FakeModel()
-    monkeypatch.setitem(sys.modules, "stylegen.transfer", fake)
+    monkeypatch.setattr("stylegen.evaluation.checkpoint_eval.load", lambda path, device="cpu": FakeModel())
     rc = run("gan.pt", "--recipe", ROOT / "tests" / "recipes" / "tiny.yaml", "--set", f"data_root={data}",
              "--set", f"data.cache_dir={d / 'cache'}", "--source", "a", "--target", "b", "--pair",
              "--classifier", d / "clf.pt", "-o", d / "rep", "--no-musicality", "--save-midi", "--examples", "0")
