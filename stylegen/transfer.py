@@ -17,10 +17,10 @@ How a piece is transferred (docs/transfer.md has the shapes and the measurements
 2. The melody (the track the file names as such, else the top voice) is clamped: the
    generator is made to write it, and silence above it, so every later step hears it.
    ``free_melody=True`` lets the generator write the melody too.
-3. One causal pass of the generator's ``sample`` (``models/generator.py``) over the whole
-   piece (any length: no windows, no seams, no restarts), guided towards the style with
-   scale ``strength`` (0 = no style, 1 = as trained, > 1 stronger), at ``temperature``,
-   from a random generator seeded with ``seed``.
+3. One causal pass of the generator's ``sample`` over the whole piece (any length: no windows,
+   no seams, no restarts), guided towards the style with scale ``strength``
+   (0 = no style, 1 = as trained, > 1 stronger), at ``temperature``, from a random
+   generator seeded with ``seed``.
 4. Written back: the input's own melody notes (original ticks, durations, velocities) on
    their own track, the generator's notes on a piano track (velocities from the input's
    accompaniment), notes outside the model's range unchanged; tempo map, meter, keys,
