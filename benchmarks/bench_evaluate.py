@@ -31,10 +31,10 @@ def main() -> None:
     ap.add_argument("--outputs", default=None)
     ap.add_argument("--recipe", default=str(ROOT / "recipes" / "pop2classical.yaml"))
     a = ap.parse_args()
-    from stylegen.baselines import rule_baseline
+    from stylegen.evaluation.baselines import rule_baseline
     from stylegen.config import load_recipe
     from stylegen.data.midi import read_score, write_score
-    from stylegen.metrics.pieces import _split_of_style
+    from stylegen.evaluation.pieces import _split_of_style
 
     recipe = load_recipe(a.recipe, [])
     chosen, _, _ = _split_of_style(recipe, "pop", "val")

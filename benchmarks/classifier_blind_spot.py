@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from stylegen.config import load_recipe  # noqa: E402
-from stylegen.metrics.classifier import load_classifier  # noqa: E402
+from stylegen.metrics.style_classifier import load_classifier  # noqa: E402
 from stylegen.metrics.corruptions import CORRUPTIONS, corrupt  # noqa: E402
-from stylegen.metrics.pieces import recipe_pieces  # noqa: E402
+from stylegen.evaluation.pieces import recipe_pieces  # noqa: E402
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from stylegen.config import load_recipe
-from stylegen.metrics.pieces import recipe_pieces
+from stylegen.evaluation.pieces import recipe_pieces
 from stylegen.transfer import load, write_midi
 
 

@@ -36,10 +36,10 @@ import time
 import numpy as np
 
 from stylegen.config import load_recipe
-from stylegen.metrics.classifier import load_classifier
-from stylegen.metrics.evaluate import evaluate_pairs
-from stylegen.metrics.feature_judge import train_feature_judge
-from stylegen.metrics.pieces import recipe_pieces
+from stylegen.metrics.style_classifier import load_classifier
+from stylegen.evaluation.evaluate import evaluate_pairs
+from stylegen.evaluation.judge_training import train_feature_judge
+from stylegen.evaluation.pieces import recipe_pieces
 from stylegen.transfer import load
 
 KEYS = ("strength/target_share", "judge/target_share", "content/melody_recall", "content/chroma",

@@ -21,8 +21,8 @@ import time
 import numpy as np
 
 from stylegen.config import load_recipe
-from stylegen.metrics.classifier import load_classifier
-from stylegen.metrics.pieces import recipe_pieces
+from stylegen.metrics.style_classifier import load_classifier
+from stylegen.evaluation.pieces import recipe_pieces
 from stylegen.metrics.realism import realism_rows
 from stylegen.transfer import load
 

@@ -59,8 +59,8 @@ from stylegen.data.score import DURATION, ONSET, PITCH, TRACK, Score  # noqa: E4
 from stylegen.inference.harmony import plan_content, resolve_form  # noqa: E402
 from stylegen.inference.options import make_generator, parse_style, style_input  # noqa: E402
 from stylegen.inference.pieces import bar_lines, finish, prepare  # noqa: E402
-from stylegen.metrics.content import bar_chroma, bar_edges, chroma_similarity  # noqa: E402
-from stylegen.metrics.pieces import recipe_pieces  # noqa: E402
+from stylegen.metrics.preservation import bar_chroma, bar_edges, chroma_similarity  # noqa: E402
+from stylegen.evaluation.pieces import recipe_pieces  # noqa: E402
 from stylegen.models.harmony import block_layout  # noqa: E402
 from stylegen.training.harmony import corpus_blocks, content_spec  # noqa: E402
 from stylegen.transfer import Model, load  # noqa: E402
@@ -409,7 +409,7 @@ def main() -> None:
     if not args.skip_compose:
         clf = None
         if args.realism:
-            from stylegen.metrics.classifier import load_classifier
+            from stylegen.metrics.style_classifier import load_classifier
 
             clf = load_classifier()
         out["composition"] = {s: compose_rows(model, plain, s, args.pieces, args.bars, args.realism, recipe, clf)

@@ -32,7 +32,7 @@ from stylegen.config import load_recipe  # noqa: E402
 from stylegen.data.dataset import prepare  # noqa: E402
 from stylegen.data.roll import notes_to_roll  # noqa: E402
 from stylegen.data.windows import WindowDataset  # noqa: E402
-from stylegen.metrics.classifier import load_classifier  # noqa: E402
+from stylegen.metrics.style_classifier import load_classifier  # noqa: E402
 from stylegen.metrics.corruptions import CORRUPTIONS, corrupt  # noqa: E402
 from stylegen.metrics.realism import descriptors, frechet_distance, standardiser  # noqa: E402
 

@@ -8,7 +8,7 @@ source style's validation pieces (the first ``--pieces`` by name, each cut to it
 ``--bars`` bars) to the target with ``stylegen.load(path).transfer_score``, and score them with
 ``evaluate_pairs`` against the target style's validation pieces: the classifier's strength,
 melody recall, onset F1, the realism of the outputs and of the identity copy (Fréchet
-distance of window descriptors; two-sample AUC), and ``selection_score`` (metrics/score.py),
+distance of window descriptors; two-sample AUC), and ``selection_score`` (metrics/selection.py),
 in which realism and melody gate strength: a checkpoint less realistic than the copy, or
 that keeps under half the melody, scores below zero however classical it sounds to the
 classifier.  The best is the one with the highest selection score; `stylegen evaluate`
@@ -28,8 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from stylegen.checkpoint import load_checkpoint  # noqa: E402
 from stylegen.config import load_recipe, recipe_from_dict  # noqa: E402
-from stylegen.metrics import evaluate_pairs, load_classifier  # noqa: E402
-from stylegen.metrics.pieces import recipe_pieces  # noqa: E402
+from stylegen.evaluation import evaluate_pairs  # noqa: E402
+from stylegen.metrics import load_classifier  # noqa: E402
+from stylegen.evaluation.pieces import recipe_pieces  # noqa: E402
 
 SHOWN = ("strength/target_prob", "content/melody_recall", "content/onset_f1", "content/chroma", "realism/fd",
          "realism/auc", "selection")

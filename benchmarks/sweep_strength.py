@@ -7,7 +7,7 @@ The first ``--pieces`` validation pieces of ``--source`` (the checkpoint's own r
 split) are transferred whole to ``--target``, melody kept, all pieces of one strength in one
 batched pass, at each strength.  For each strength: the share of pieces the shipped
 classifier (checkpoints/classifier.pt) calls the target and its mean probability of the
-target; bar chroma similarity with the input (metrics/content.py); the kept melody's
+target; bar chroma similarity with the input (metrics/preservation.py); the kept melody's
 recall (metrics/melody.py: 1.0 by construction); notes per beat of the accompaniment
 against the input's; seconds.  Prints a table and a JSON summary last.
 """
@@ -42,10 +42,10 @@ def main() -> None:
     from stylegen.checkpoint import load_checkpoint
     from stylegen.config import recipe_from_dict
     from stylegen.data.score import TRACK
-    from stylegen.metrics.classifier import load_classifier
-    from stylegen.metrics.content import chroma_similarity
+    from stylegen.metrics.style_classifier import load_classifier
+    from stylegen.metrics.preservation import chroma_similarity
     from stylegen.metrics.melody import melody_recall
-    from stylegen.metrics.pieces import recipe_pieces
+    from stylegen.evaluation.pieces import recipe_pieces
     from stylegen.transfer import load
 
     load_avg = os.getloadavg()[0]

@@ -9,6 +9,8 @@
 (no torch, no muspy).
 """
 
+import importlib
+
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "load", "Model"]
@@ -18,8 +20,6 @@ _LAZY = {"load": "stylegen.transfer", "Model": "stylegen.transfer"}
 
 def __getattr__(name: str):
     if name in _LAZY:
-        import importlib
-
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value

@@ -14,6 +14,7 @@ pass ``data_root=/path/to/data``).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import re
@@ -580,8 +581,6 @@ def _check_registries(recipe: Recipe) -> None:
     # which commands that only read a recipe's data (a warm `stylegen data`) never need
     from stylegen.models import registry
 
-    import stylegen.models.harmony  # noqa: F401  (registers the harmony model)
-
     for part in ("generator", "discriminator", "classifier", "harmony"):
         name = getattr(recipe.model, part).name
         known = registry.names(part)
@@ -613,8 +612,6 @@ def recipe_from_dict(data: dict, source: str = "<dict>", overrides: typing.Itera
 
     ``check_models=False`` leaves out the model-name check, which imports torch and every
     model (seconds): for commands that only read data."""
-    import copy
-
     data = copy.deepcopy(data) if data is not None else {}
     if not isinstance(data, dict):
         raise RecipeError(f"{source}: a recipe must be a YAML mapping, got {type(data).__name__}")

@@ -11,8 +11,9 @@ How a piece is transferred (docs/transfer.md has the shapes and the measurements
 ---------------------------------------------------------------------------------
 1. The piece stays on its own grid (a file: its own ticks per beat); a copy on the model's
    16th grid gives the generator what the piece *is*: the content features of the whole
-   piece (harmony per half bar, bass, the position in the bar from the piece's own bar
-   lines), (T, D).  Drums never enter.
+   piece (the harmony of each block, ``data/content.py``: the pitch-class set of each bar
+   with the shipped checkpoint; the position in the bar from the piece's own bar lines),
+   (T, D).  Drums never enter.
 2. The melody (the track the file names as such, else the top voice) is clamped: the
    generator is made to write it, and silence above it, so every later step hears it.
    ``free_melody=True`` lets the generator write the melody too.
@@ -28,9 +29,9 @@ How a piece is transferred (docs/transfer.md has the shapes and the measurements
 A bare melody (one monophonic line, ``inference.harmony.is_bare_melody``, or
 ``melody_only=True``) has no harmony of its own to give: when the checkpoint has a harmony
 model, the content's harmony is planned by it from the melody (``inference/harmony.py``),
-and the melody is kept as above.  Composition plans the harmony of a form first (each new
-section once, repeated where its letter comes back), then the generator writes melody and
-accompaniment over it.
+and the melody is kept as above.  Composition (``inference/compose.py``) plans the harmony of
+a form first (each new section once, repeated where its letter comes back), then the
+generator writes melody and accompaniment over it.
 
 This module puts ``stylegen/inference/`` together and reads and writes files; it imports
 nothing from ``stylegen.training``.
@@ -39,32 +40,29 @@ nothing from ``stylegen.training``.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import numpy as np
 import torch
 
 from stylegen.checkpoint import build_model, check_harmony_fits, harmony_part, load_checkpoint
-from stylegen.data.content import ContentSpec, bar_positions, content_features, empty_content, regular_bars
+from stylegen.data.content import ContentSpec, bar_positions, melody_mask
 from stylegen.data.fastmidi import midi_length_beats, write_score_fast
 from stylegen.data.midi import SkipFile, music_to_score, read_score, score_to_music
-from stylegen.data.roll import RollSpec, in_range, notes_to_roll, roll_to_notes
-from stylegen.data.score import ONSET, TRACK, VELOCITY, Score, TrackInfo
+from stylegen.data.roll import RollSpec, in_range
+from stylegen.data.score import Score, TrackInfo
 from stylegen.device import pick_device
 from stylegen.errors import StylegenError
+from stylegen.inference.compose import compose, continue_primer, plan_new
+from stylegen.inference.harmony import is_bare_melody, plan_accompaniment, resolve_form
 from stylegen.inference.options import (
     DEFAULT_STRENGTH, StyleArg, check_bars, check_strength, check_temperature, make_generator, parse_style,
     style_input,
 )
-from stylegen.inference.harmony import (
-    is_bare_melody, plan_accompaniment, plan_composition, resolve_form,
-)
-from stylegen.inference.pieces import (
-    PIANO, Prepared, bar_lines, bar_steps, finish, metric_velocities, prepare, scale_steps, to_grid,
-)
-from stylegen.inference.sampling import prime, sample_pieces
+from stylegen.inference.pieces import Prepared, bar_lines, finish, prepare
+from stylegen.inference.sampling import sample_seeded
 from stylegen.shipped import shipped_path
 
 BATCH_SIZE = 32  # pieces per sample() call in folder transfer (benchmarks/README.md measured 8, 16, 32)
@@ -138,8 +136,6 @@ def load(checkpoint: str | os.PathLike | None = None, device: str | torch.device
     part = harmony_part(ckpt)
     if part is not None:  # optional: checkpoints without it compose and transfer as before
         check_harmony_fits(ckpt, part[2], str(path))
-        import stylegen.models.harmony  # noqa: F401  (registers it)
-
         try:
             harmony = build_model(ckpt, "harmony")
         except KeyError as e:
@@ -183,6 +179,16 @@ def read_midi(path: str | os.PathLike, resolution: int | None = None) -> Score:
     return score
 
 
+def load_music(music_or_path, resolution: int) -> Score:
+    """A Score from what the API accepts: a MIDI path (:func:`read_midi`, on the file's own
+    grid) or a ``muspy.Music`` (on its own resolution; ``resolution`` when it has none;
+    the caller's object is not re-timed).  StylegenError naming the file when a path
+    cannot be used."""
+    if isinstance(music_or_path, (str, os.PathLike)):
+        return read_midi(music_or_path)
+    return music_to_score(music_or_path, int(getattr(music_or_path, "resolution", resolution)))
+
+
 # --------------------------------------------------------------------------- the model
 
 
@@ -216,11 +222,8 @@ class Model:
 
     def _sample(self, prepared: list, style: torch.Tensor, strength: float, temperature: float, seed: int | None,
                 state=None, first=None) -> list[torch.Tensor]:
-        G = self.generator
-        gen = make_generator(seed, self.device)
-        return sample_pieces(G, [p.content for p in prepared], style.expand(len(prepared), *style.shape[1:]),
-                             [p.clamp for p in prepared], strength=strength, temperature=temperature,
-                             generator=gen, device=self.device, threads=self.threads, state=state, first=first)
+        return sample_seeded(self.generator, prepared, style, strength=strength, temperature=temperature, seed=seed,
+                             device=self.device, threads=self.threads, state=state, first=first)
 
     # ------------------------------------------------------------ transfer
 
@@ -237,8 +240,6 @@ class Model:
 
     def _melody_only(self, score: Score) -> Score:
         """The piece with only its melody (the named track, else the top voice)."""
-        from stylegen.inference.melody import melody_mask
-
         mask, _ = melody_mask(score)
         return score.with_notes(score.notes[mask])
 
@@ -271,17 +272,13 @@ class Model:
     def _accompany(self, p: Prepared, style: torch.Tensor, seed: int | None) -> Prepared:
         """``p`` with the harmony of its content planned by the harmony model from its melody
         (every note of a bare melody; the kept melody when one is marked)."""
-        from dataclasses import replace as dc_replace
-
-        from stylegen.data.roll import in_range
-
         notes = p.grid.notes
         mel = notes[p.melody & p.inside] if p.melody.any() else notes[in_range(notes, self.spec)]
         pos = bar_positions(p.length, bar_lines(p.grid))
         plan = plan_accompaniment(self.harmony, self.content_spec, pos, style, self.spec.resolution, mel,
                                   temperature=ACCOMPANY_TEMPERATURE, generator=make_generator(seed),
                                   threads=self.threads)
-        return dc_replace(p, content=plan.content(pos, self.content_spec))
+        return replace(p, content=plan.content(pos, self.content_spec))
 
     def transfer_score(self, score: Score, style: StyleArg = "classical", *, strength: float = DEFAULT_STRENGTH,
                        seed: int | None = 0, temperature: float = 1.0, free_melody: bool = False,
@@ -324,12 +321,9 @@ class Model:
             >>> music.write("song.classical.mid")                                      # doctest: +SKIP
             >>> bold = model.transfer("song.mid", "classical", strength=2.0)           # doctest: +SKIP
         """
-        if isinstance(music_or_path, (str, os.PathLike)):
-            score = read_midi(music_or_path)
-        else:
-            score = music_to_score(music_or_path, int(getattr(music_or_path, "resolution", self.spec.resolution)))
-            if len(score.notes) == 0:
-                raise StylegenError("the piece has no (non-drum) notes")
+        score = load_music(music_or_path, self.spec.resolution)
+        if len(score.notes) == 0:  # a muspy.Music (a file without notes is refused by read_midi)
+            raise StylegenError("the piece has no (non-drum) notes")
         out = self.transfer_score(score, style, **options)
         return score_to_music(out, include_drums=not options.get("drop_drums", False))
 
@@ -406,8 +400,6 @@ class Model:
                                 "(stylegen harmony RECIPE --into CHECKPOINT adds one: docs/training.md)")
         if not self._said_no_harmony:
             self._said_no_harmony = True
-            import warnings
-
             warnings.warn(f"{where} has no harmony model: composing with the harmony withheld, as before "
                           "(stylegen harmony RECIPE --into CHECKPOINT adds one)", stacklevel=3)
         return None
@@ -421,13 +413,9 @@ class Model:
             raise StylegenError(f"{self.info.get('path', 'this checkpoint')} has no harmony model")
         bars = check_bars(bars)
         s_in = style_input(parse_style(style, self.styles))
-        bar = int(beats_per_bar) * self.spec.resolution
-        T = bars * bar
-        pos = bar_positions(T, regular_bars(T, bar))
-        plan = plan_composition(self.harmony, self.content_spec, pos, s_in, self.spec.resolution,
-                                sections=resolve_form(form, bars), temperature=check_temperature(temperature),
-                                generator=_harmony_generator(seed), threads=self.threads)
-        return plan, pos
+        return plan_new(self.harmony, self.content_spec, s_in, self.spec.resolution, bars, beats_per_bar,
+                        resolve_form(form, bars), temperature=check_temperature(temperature), seed=seed,
+                        threads=self.threads)
 
     def generate_score(self, style: StyleArg = "classical", bars: int = 32, *, seed: int | None = None,
                        primer: Score | None = None, strength: float = DEFAULT_STRENGTH, temperature: float = 1.0,
@@ -460,70 +448,15 @@ class Model:
         bars = check_bars(bars)
         weights = parse_style(style, self.styles)
         strength, temperature = check_strength(strength), check_temperature(temperature)
-        spec, cspec, res = self.spec, self.content_spec, self.spec.resolution
         s_in = style_input(weights)
         sections = resolve_form(form, bars)  # a bad form fails before any work
-        planned = self.composition_harmony(form) is not None
+        H = self.harmony if self.composition_harmony(form) is not None else None  # None: the harmony withheld
+        how = dict(seed=seed, strength=strength, temperature=temperature, device=self.device, threads=self.threads)
         if primer is None:
-            if int(beats_per_bar) < 1:
-                raise StylegenError(f"beats per bar must be at least 1, got {beats_per_bar}")
-            qpm = 120.0 if tempo is None else float(tempo)
-            if not (np.isfinite(qpm) and 1.0 <= qpm <= 1000.0):
-                raise StylegenError(f"tempo must be between 1 and 1000 quarter notes per minute, got {tempo!r}")
-            bar = int(beats_per_bar) * res
-            T = bars * bar
-            pos = torch.from_numpy(bar_positions(T, regular_bars(T, bar)))
-            if planned:
-                plan = plan_composition(self.harmony, cspec, pos.numpy(), s_in, res, sections=sections,
-                                        temperature=temperature, generator=_harmony_generator(seed),
-                                        threads=self.threads)
-                piece = _Composed(plan.content(pos.numpy(), cspec))
-            else:
-                piece = _Composed(empty_content(pos, cspec))
-            roll = self._sample([piece], s_in, strength, temperature, seed)[0]
-            notes = metric_velocities(roll_to_notes(roll.numpy() > 0.5, spec), res, bar)
-            return Score(resolution=res, notes=notes, tracks=[replace(PIANO)], length=T, tempos=[(0, qpm)],
-                         time_signatures=[(0, int(beats_per_bar), 4)], title="")
-
-        grid = to_grid(primer, res)
-        bar = bar_steps(grid)
-        lines = bar_lines(grid)
-        start = int(lines[-1]) if len(lines) else 0
-        while start < grid.length:
-            start += bar  # the first bar line at or after the primer's end
-        T = bars * bar
-        inside = in_range(grid.notes, spec)
-        heard = torch.from_numpy(notes_to_roll(grid.notes[inside], spec, 0, start)).float()  # (2, start, P)
-        all_lines = np.concatenate([lines[lines < start], regular_bars(T, bar) + start])
-        pos = torch.from_numpy(bar_positions(start + T, all_lines))
-        state, first, content = None, None, None
-        if start > 0:
-            with torch.inference_mode():
-                content = content_features(heard, pos[:start], spec, cspec)  # (start, D)
-            state = prime(self.generator, heard, content, s_in, self.device, self.threads)
-            first = heard[None, :, start - 1]  # (1, 2, P): the frame before the first new step
-        if planned:
-            on = grid.notes[inside, ONSET]
-            first_bar = int(np.searchsorted(all_lines, int(on.min()), side="right") - 1) if len(on) else 0
-            plan = plan_composition(self.harmony, cspec, pos.numpy(), s_in, res, sections=sections, new_from=start,
-                                    primer_content=content, first_bar=max(0, first_bar), temperature=temperature,
-                                    generator=_harmony_generator(seed), threads=self.threads)
-            piece = _Composed(plan.content(pos.numpy(), cspec)[start:])
-        else:
-            piece = _Composed(empty_content(pos[start:], cspec))
-        roll = self._sample([piece], s_in, strength, temperature, seed, state=state, first=first)[0]
-        new = roll_to_notes(roll.numpy() > 0.5, spec, offset=start)
-        tail = grid.notes[grid.notes[:, ONSET] >= max(0, start - bar)]
-        new[:, VELOCITY] = int(np.median(tail[:, VELOCITY])) if len(tail) else 80
-        f = primer.resolution / res
-        if f != 1 and len(new):
-            on = scale_steps(new[:, ONSET], f)
-            new[:, 1] = np.maximum(1, scale_steps(new[:, ONSET].astype(np.int64) + new[:, 1], f) - on)
-            new[:, ONSET] = on
-        new[:, TRACK] = len(primer.tracks)
-        out = primer.with_notes(np.concatenate([primer.notes, new]), tracks=[*primer.tracks, replace(PIANO)])
-        out.length = int(scale_steps(start + T, f))
-        return out
+            return compose(self.generator, H, self.spec, self.content_spec, s_in, bars, sections, tempo=tempo,
+                           beats_per_bar=beats_per_bar, **how)
+        return continue_primer(self.generator, H, self.spec, self.content_spec, s_in, primer, bars, sections,
+                               **how)
 
     def generate(self, style: StyleArg = "classical", bars: int = 32, seed: int | None = None, primer=None,
                  **options):
@@ -538,23 +471,8 @@ class Model:
             >>> music = load().generate(style="classical", bars=32, seed=7)   # doctest: +SKIP
             >>> music.write("new.mid")                                        # doctest: +SKIP
         """
-        p = None
-        if primer is not None:
-            p = read_midi(primer) if isinstance(primer, (str, os.PathLike)) else \
-                music_to_score(primer, int(getattr(primer, "resolution", self.spec.resolution)))
+        p = load_music(primer, self.spec.resolution) if primer is not None else None
         return score_to_music(self.generate_score(style, bars, seed=seed, primer=p, **options))
-
-
-def _harmony_generator(seed: int | None) -> torch.Generator:
-    """The harmony plan's own random stream (the generator's draws stay those of ``seed``)."""
-    return make_generator(None if seed is None else int(seed) + 7919)
-
-
-class _Composed:
-    """A piece composed from nothing, as :func:`sample_pieces` sees it: content, no clamp."""
-
-    def __init__(self, content: torch.Tensor):
-        self.content, self.clamp = content, None
 
 
 def write_midi(score: Score, path: str | os.PathLike, include_drums: bool = True) -> Path:
@@ -564,5 +482,5 @@ def write_midi(score: Score, path: str | os.PathLike, include_drums: bool = True
     return write_score_fast(score, path, include_drums=include_drums, ticks_per_beat=tpb)
 
 
-__all__ = ["Model", "load", "default_checkpoint", "read_midi", "write_midi", "parse_style", "Prepared",
-           "DEFAULT_STRENGTH", "TrackInfo"]
+__all__ = ["Model", "load", "default_checkpoint", "read_midi", "load_music", "write_midi", "parse_style",
+           "Prepared", "DEFAULT_STRENGTH", "TrackInfo"]

@@ -22,7 +22,7 @@ from stylegen.data.fastmidi import midi_length_beats
 from stylegen.data.midi import read_score
 from stylegen.data.score import DURATION, ONSET
 from stylegen.inference.pieces import finish, prepare
-from stylegen.metrics.content import length_match
+from stylegen.metrics.preservation import length_match
 from stylegen.transfer import read_midi
 from tests.checkpoints import SPEC, write_tiny_checkpoint
 from tests.commands.cli import run

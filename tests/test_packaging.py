@@ -57,7 +57,7 @@ def test_the_library_finds_the_checkpoints_inside_the_installed_wheel(wheel, tmp
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as z:
         z.extractall(site)  # what pip install puts in site-packages
-    code = ("import stylegen, stylegen.shipped as s, stylegen.transfer as t, stylegen.metrics.classifier as c; "
+    code = ("import stylegen, stylegen.shipped as s, stylegen.transfer as t, stylegen.metrics.style_classifier as c; "
             "print(stylegen.__file__); print(s.shipped_path('pop2classical.pt')); "
             "print(t.default_checkpoint()); print(c.default_classifier_path())")
     env = {**os.environ, "PYTHONPATH": str(site)}

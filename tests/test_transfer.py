@@ -14,14 +14,14 @@ import torch
 
 import stylegen
 from stylegen.checkpoint import export_inference, load_checkpoint, save_checkpoint
+from stylegen.data.content import melody_mask
 from stylegen.data.fastmidi import midi_length_beats
-from stylegen.data.midi import read_score
-from stylegen.data.score import DURATION, ONSET, PITCH, TRACK, VELOCITY
+from stylegen.data.midi import read_music, read_score
+from stylegen.data.score import DURATION, ONSET, PITCH, TRACK, VELOCITY, to_grid
 from stylegen.errors import StylegenError
-from stylegen.inference.melody import melody_mask, top_voice_mask
 from stylegen.inference.options import check_strength, check_temperature, parse_style, style_input
-from stylegen.inference.pieces import prepare, to_grid
-from stylegen.transfer import Model, default_checkpoint, load, read_midi
+from stylegen.inference.pieces import prepare
+from stylegen.transfer import Model, default_checkpoint, load, load_music, read_midi
 from tests.checkpoints import SPEC, STYLES, write_tiny_checkpoint
 from tests.midifiles import Track, chord_piece, scale_piece, write_midi
 
@@ -144,13 +144,6 @@ def test_strength_and_temperature_are_checked():
 
 
 # --------------------------------------------------------------------------- the melody
-
-
-def test_top_voice_is_the_highest_sounding_pitch_at_each_onset():
-    n = np.array([[0, 4, 60, 80, 0], [0, 4, 67, 80, 0], [4, 2, 64, 80, 0], [5, 1, 62, 80, 0],
-                  [6, 2, 72, 80, 0], [6, 2, 48, 80, 0], [7, 1, 50, 80, 0], [2, 1, 62, 80, 0]], np.int32)
-    assert top_voice_mask(n).tolist() == [False, True, True, False, True, False, False, False]
-    assert top_voice_mask(np.zeros((0, 5), np.int32)).tolist() == []
 
 
 def test_the_named_melody_track_else_the_top_voice(tmp_path):
@@ -440,3 +433,25 @@ def test_the_shipped_checkpoint_transfers_and_composes(tmp_path):
     assert len(out.notes[out.notes[:, TRACK] == 1]) > 0
     g = model.generate_score("classical", bars=4, seed=0)
     assert len(g.notes) > 0, "the shipped model composed silence"
+
+
+# --------------------------------------------------------------------------- the API's loader
+
+
+def test_load_music_turns_skips_into_user_errors(tmp_path):
+    with pytest.raises(StylegenError, match="no such file"):
+        load_music(tmp_path / "missing.mid", 4)
+    (tmp_path / "e.mid").write_bytes(b"")
+    with pytest.raises(StylegenError, match=r"e\.mid: empty file"):
+        load_music(tmp_path / "e.mid", 4)
+
+
+def test_load_music_takes_a_path_on_its_own_grid_or_a_muspy_music(model, tmp_path):
+    p = write_midi(tmp_path / "x.mid", [Track(scale_piece(1))])
+    assert load_music(p, 4).resolution == 480 and len(load_music(str(p), 4).notes) == 4
+    music = read_music(p)
+    s = load_music(music, 4)
+    assert len(s.notes) == 4 and s.resolution == 480 == music.resolution  # its own resolution, the object unchanged
+    music.tracks[0].is_drum = True
+    with pytest.raises(StylegenError, match="no \\(non-drum\\) notes"):
+        model.transfer(music, "classical")

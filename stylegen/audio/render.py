@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -308,8 +308,6 @@ def render_for_tensorboard(score, sample_rate: int = 16000, soundfont: str | Pat
         starts = steps_to_seconds(score.notes[:, ONSET], score.tempos, score.resolution)
         d_starts = steps_to_seconds(score.drums[:, ONSET], score.tempos, score.resolution)
         if (starts >= max_seconds).any() or (d_starts >= max_seconds).any():
-            from dataclasses import replace
-
             score = replace(score, notes=score.notes[starts < max_seconds], drums=score.drums[d_starts < max_seconds])
     r = render_score(score, sample_rate, soundfont, loudness=None, renderer=renderer, channels=1)
     w = r.waveform
@@ -335,7 +333,7 @@ def audio_format(path: str | Path) -> str:
         raise StylegenError(f"{path}: unknown audio format ({shown}); use .wav or .flac")
     if fmt == "FLAC":
         try:
-            import soundfile  # noqa: F401
+            import soundfile  # noqa: F401  (optional: only FLAC output needs it)
         except ImportError:
             raise StylegenError(
                 f"{path}: writing FLAC needs the soundfile package (pip install soundfile); .wav always works"

@@ -10,6 +10,7 @@ accuracy per style (per window and per piece) and saves a self-describing checkp
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from stylegen.config import load_recipe
@@ -34,11 +35,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
+    import torch  # not while the CLI builds its parser
 
-    import torch
-
-    from stylegen.training.classifier import train_classifier
+    from stylegen.training.classifier_training import train_classifier  # torch: only when run
 
     if args.threads is not None:
         torch.set_num_threads(max(1, args.threads))

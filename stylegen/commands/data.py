@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from stylegen.config import load_recipe
+from stylegen.data.dataset import prepare
+from stylegen.data.report import format_data_report
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -17,9 +19,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stylegen.data.dataset import prepare
-    from stylegen.data.report import format_data_report
-
     # the model section is not used here: leave out the model-name check (it imports torch)
     recipe = load_recipe(args.recipe, args.overrides, check_models=False)
     corpus = prepare(recipe, progress=not args.quiet, use_cache=not args.no_cache)

@@ -13,7 +13,8 @@ A GAN checkpoint, transferring the validation pieces of the source style itself:
 Both write REPORT_DIR/report.json, report.md, plots/*.png and TensorBoard events
 (REPORT_DIR/tensorboard, or --logdir); an existing, non-empty REPORT_DIR is kept unless
 --force.  Rows: output, identity, rule baseline and real target (docs/metrics.md).  The
-library code is in stylegen/metrics/ (pieces.py, checkpoint_eval.py, evaluate.py, report.py).  Real target pieces for the context row and the
+library code is in stylegen/evaluation/ (pieces.py, checkpoint_eval.py, evaluate.py, report.py), the
+measures in stylegen/metrics/.  Real target pieces for the context row and the
 musicality overlap come from --real DIR, or from a recipe's validation split of the target
 style (--recipe, or --real R.yaml); without either, from the classifier's own recipe when
 its data is on this machine.  Beside the classifier, a second judge of style (a classifier
@@ -28,7 +29,9 @@ import argparse
 import time
 from pathlib import Path
 
+from stylegen.config import load_recipe
 from stylegen.errors import StylegenError
+from stylegen.fileio import style_slug
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -67,19 +70,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
+    import torch  # not while the CLI builds its parser
 
     with torch.no_grad():  # scoped: main() may run in a process that trains afterwards
         return _run(args)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from stylegen.config import load_recipe
-    from stylegen.metrics import evaluate_pairs, load_classifier
-    from stylegen.metrics.checkpoint_eval import pair_strength, save_pairs, transfer_pieces
-    from stylegen.commands.transfer import style_slug
-    from stylegen.metrics.pieces import read_folder_pairs, real_pieces
-    from stylegen.metrics.report import format_markdown, write_report
+    # torch comes with these: not while the CLI builds its parser
+    from stylegen.evaluation import evaluate_pairs
+    from stylegen.evaluation.checkpoint_eval import pair_strength, save_pairs, transfer_pieces
+    from stylegen.evaluation.pieces import read_folder_pairs, real_pieces
+    from stylegen.evaluation.report import format_markdown, write_report
+    from stylegen.metrics import load_classifier
 
     progress = not args.quiet
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -153,8 +156,8 @@ def _run(args: argparse.Namespace) -> int:
 def _feature_judge(target: str, recipe, clf, notes: list[str], progress: bool):
     """The second judge of style, trained now on the real pieces of ``recipe`` (else of the
     classifier's own recipe); None, with a note saying why, when it cannot be."""
-    from stylegen.metrics.feature_judge import train_feature_judge
-    from stylegen.metrics.pieces import classifier_recipe
+    from stylegen.evaluation.judge_training import train_feature_judge  # torch: see _run
+    from stylegen.evaluation.pieces import classifier_recipe  # torch too
 
     why = ""
     if recipe is None:

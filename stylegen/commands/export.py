@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stylegen.checkpoint import export_inference, load_checkpoint
+    from stylegen.checkpoint import export_inference, load_checkpoint  # torch: only when run
 
     src = Path(args.checkpoint)
     # the input first (read and checked as a training checkpoint), then the output

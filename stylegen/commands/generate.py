@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import secrets
+import warnings
 from pathlib import Path
 
 from stylegen.commands.transfer import (
@@ -74,9 +75,7 @@ def run(args: argparse.Namespace) -> int:
     primer = read_midi(primer_path) if primer_path is not None else None  # inputs before outputs
     refuse_existing([out] + ([wav_path(out)] if writer else []), args.force)
 
-    import warnings
-
-    from stylegen.inference.harmony import form_text, resolve_form
+    from stylegen.inference.harmony import form_text, resolve_form  # torch: only when run
 
     sections = resolve_form(args.form, args.bars)  # a bad form: one line, before any work
     planned = model.composition_harmony(args.form) is not None if args.form is not None else model.harmony is not None

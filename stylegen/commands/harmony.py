@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from stylegen.config import load_recipe
+from stylegen.data.dataset import prepare
 from stylegen.errors import StylegenError
 
 
@@ -56,7 +58,7 @@ def _nll_table(meta: dict) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stylegen.checkpoint import check_harmony_fits, harmony_part, load_checkpoint, put_harmony
+    from stylegen.checkpoint import check_harmony_fits, harmony_part, load_checkpoint, put_harmony  # torch: only when run
 
     into = Path(args.into)
     out = Path(args.output) if args.output else into
@@ -89,9 +91,7 @@ def run(args: argparse.Namespace) -> int:
                   f"{meta.get('steps', '?')} steps)")
         return 0
 
-    from stylegen.config import load_recipe
-    from stylegen.data.dataset import prepare
-    from stylegen.training.harmony import content_spec, train_harmony
+    from stylegen.training.harmony import content_spec, train_harmony  # torch: only when run
 
     recipe = load_recipe(args.recipe, args.overrides)
     cspec = content_spec(recipe)

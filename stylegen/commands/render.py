@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from stylegen.errors import StylegenError
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="MIDI file")
@@ -32,9 +34,9 @@ def _duration(seconds: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    # audio (torch, scipy, a synthesiser): not while the CLI builds its parser
     from stylegen.audio.loudness import peak_db
     from stylegen.audio.render import check_input_path, check_output_path, find_soundfont, render_midi, write_audio
-    from stylegen.errors import StylegenError
 
     src = Path(args.input)
     out = Path(args.output) if args.output else src.with_suffix(".wav")

@@ -76,14 +76,14 @@ def url(sock: socket.socket) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        import uvicorn
+        import uvicorn  # the web extra: optional, and only serve needs it
 
-        from stylegen.web.app import create_app
+        from stylegen.web.app import create_app  # starlette, the same extra
     except ImportError as e:
         raise StylegenError(f"the web page needs the web extra: pip install -e \".[web]\" (missing: {e.name})") \
             from None
-    from stylegen.transfer import load
-    from stylegen.web.service import Limits, Service
+    from stylegen.transfer import load  # torch: only when run
+    from stylegen.web.service import Limits, Service  # the page's own modules: only serve imports them
 
     if args.max_upload_mb <= 0:
         raise StylegenError(f"--max-upload-mb must be above 0, got {args.max_upload_mb:g}")
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if args.queue < 0:
         raise StylegenError(f"--queue must be 0 or more, got {args.queue}")
     if args.soundfont is not None:
-        from stylegen.audio.render import find_soundfont
+        from stylegen.audio.render import find_soundfont  # audio (torch, scipy): only with --soundfont
 
         find_soundfont(args.soundfont)  # a missing or broken one fails now, not at the first request
     sock = listen(args.host, args.port)

@@ -15,6 +15,7 @@ import os
 import re
 
 from stylegen.config import load_recipe
+from stylegen.errors import StylegenError
 
 # a dotted recipe key (list items as .0 or [0]) followed by "=": what an override looks like
 _OVERRIDE = re.compile(r"[A-Za-z_]\w*(?:\.\w+|\[\d+\])*=")
@@ -62,8 +63,8 @@ def overrides_of(args: argparse.Namespace) -> list[str]:
 def finished_run(recipe, resume: str) -> str | None:
     """What to say when the checkpoint ``--resume`` finds has already reached the recipe's
     ``schedule.steps`` (None when there are steps left to train)."""
-    from stylegen.checkpoint import load_checkpoint
-    from stylegen.training.loop import KIND, find_resume
+    from stylegen.checkpoint import load_checkpoint  # torch: only when run
+    from stylegen.training.loop import KIND, find_resume  # torch too
 
     path = find_resume(recipe, resume)
     step = int(load_checkpoint(path, kind=KIND).get("step", 0))
@@ -77,10 +78,9 @@ def finished_run(recipe, resume: str) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
+    import torch  # not while the CLI builds its parser
 
-    from stylegen.errors import StylegenError
-    from stylegen.training.loop import train
+    from stylegen.training.loop import train  # torch too
 
     if args.threads < 0:
         raise StylegenError(f"--threads must be >= 0, got {args.threads}")

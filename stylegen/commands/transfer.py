@@ -98,7 +98,7 @@ def wav_path(midi_path: Path) -> Path:
 def audio_writer():
     """The audio renderer, imported now so that a missing one fails before any work."""
     try:
-        from stylegen.audio.render import render_score, write_audio
+        from stylegen.audio.render import render_score, write_audio  # audio: only with --wav, and may be missing
     except ImportError as e:
         raise StylegenError(f"--wav: audio rendering is not available in this install ({e})") from None
     return render_score, write_audio
@@ -173,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
             out = out / name
     if out.resolve() == src.resolve():
         raise StylegenError(f"{out}: the output would replace the input; choose another -o")
-    from stylegen.transfer import HARMONY_SOURCES, read_midi, write_midi
+    from stylegen.transfer import HARMONY_SOURCES, read_midi, write_midi  # torch: only when run
 
     score_in = read_midi(src)  # inputs before outputs: an unusable file is named even where the output exists
     refuse_existing([out] + ([wav_path(out)] if writer else []), args.force)

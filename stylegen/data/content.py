@@ -13,9 +13,10 @@ the same way for every corpus, from a roll and the metrical position of each ste
                    "no harmony given" is not the same as "a silent block"
     position (bar_steps) one-hot step within the bar (pos clipped to bar_steps - 1)
 
-A harmony block is ``spec.block`` steps (half a 4/4 bar on the default 16th grid), counted
-from each bar line, so the generator looks at most ``block - 1`` steps ahead (two beats):
-streaming stays possible.  The melody is not a feature: transfer clamps it into the
+A harmony block is ``spec.block`` steps, counted from each bar line: a 4/4 bar of 16ths in
+the shipped recipe (``content.block: 16``, pitch-class sets, no bass), half a bar for the
+class default of 8.  The generator looks at most ``block - 1`` steps ahead (the rest of the
+bar with the shipped recipe): streaming stays possible.  The melody is not a feature: transfer clamps it into the
 generator's output, from where it reaches the next steps.  Coarse harmony keeps the
 style out of the content (measured with ``stylegen.metrics.leakage``; see checkpoints/README.md).
 
@@ -31,6 +32,7 @@ import numpy as np
 import torch
 
 from stylegen.data.roll import SUSTAIN_CH, RollSpec
+from stylegen.data.score import DURATION, ONSET, PITCH, TRACK, Score
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,14 @@ def empty_content(pos: torch.Tensor, cspec: ContentSpec) -> torch.Tensor:
     return out
 
 
+# --------------------------------------------------------------------------- the melody
+# The project's one definition of the top voice (the highest sounding pitch of each step)
+# and of a piece's melody (the track the file names as its melody when it has notes, else
+# the top voice: every note that is the highest sounding pitch at its onset step), on rolls
+# (training, the texture codes, window metrics) and on notes (transfer's clamp, the
+# evaluation's melody recall, the rule baseline, the harmony model's data).
+
+
 def top_voice(roll: torch.Tensor) -> torch.Tensor:
     """(..., 2, T, P) roll -> (..., T, P) bool: the highest sounding pitch of each step (the
     skyline melody, extracted the same way for every corpus)."""
@@ -179,6 +189,63 @@ def top_voice(roll: torch.Tensor) -> torch.Tensor:
     idx = torch.arange(P, device=roll.device)
     top = torch.where(sus, idx, torch.full_like(idx, -1)).amax(dim=-1)  # (..., T), -1 where silent
     return (idx == top[..., None]) & (top[..., None] >= 0)
+
+
+def top_voice_pitches(notes: np.ndarray, length: int) -> np.ndarray:
+    """(length,) int64: the highest sounding MIDI pitch of notes (N, 5) at each step, -1
+    where nothing sounds; a note sounds from its onset for its duration (at least one step),
+    cut at ``length``.  :func:`top_voice` on notes instead of a roll."""
+    T = max(int(length), 0)
+    count = np.zeros((T + 1, 128), dtype=np.int32)  # notes sounding per (step, pitch), by differences
+    if len(notes):
+        on = notes[:, ONSET].astype(np.int64)
+        end = on + np.maximum(1, notes[:, DURATION].astype(np.int64))
+        pitch = notes[:, PITCH].astype(np.int64)
+        np.add.at(count, (np.clip(on, 0, T), pitch), 1)
+        np.add.at(count, (np.clip(end, 0, T), pitch), -1)
+    sounding = np.cumsum(count, axis=0)[:T] > 0  # (T, 128)
+    top = 127 - np.argmax(sounding[:, ::-1], axis=1)
+    top[~sounding.any(axis=1)] = -1
+    return top.astype(np.int64)
+
+
+def top_voice_mask(notes: np.ndarray, length: int | None = None) -> np.ndarray:
+    """(N,) bool: the notes that are the highest sounding pitch at their onset step.
+
+    >>> n = np.array([[0, 4, 60, 80, 0], [0, 4, 67, 80, 0], [4, 2, 64, 80, 0], [2, 1, 62, 80, 0]])
+    >>> top_voice_mask(n).tolist()
+    [False, True, True, False]
+    """
+    if len(notes) == 0:
+        return np.zeros(0, dtype=bool)
+    on = notes[:, ONSET].astype(np.int64)
+    end = on + np.maximum(1, notes[:, DURATION].astype(np.int64))
+    top = top_voice_pitches(notes, max(int(end.max()), int(length or 0)))
+    return top[on] == notes[:, PITCH]
+
+
+def melody_of(notes: np.ndarray, melody_track: int | None, length: int | None = None) -> np.ndarray:
+    """(N,) bool: the melody of notes (N, 5): the notes of ``melody_track`` (None or -1: the
+    file names none) when it has notes, else the top voice (:func:`top_voice_mask`)."""
+    if melody_track is not None and melody_track >= 0:
+        mask = notes[:, TRACK] == melody_track
+        if mask.any():
+            return mask
+    return top_voice_mask(notes, length)
+
+
+def melody_mask(score: Score) -> tuple[np.ndarray, str]:
+    """(N,) bool mask of ``score.notes`` that carry the melody (:func:`melody_of`), and how
+    it was found ("track 'NAME'" or "top voice")."""
+    m = score.melody_track
+    mask = melody_of(score.notes, m, score.length)
+    named = m is not None and bool((score.notes[:, TRACK] == m).any())
+    return mask, (f"track {score.tracks[m].name!r}" if named else "top voice")
+
+
+def melody_notes(score: Score) -> np.ndarray:
+    """The melody's notes (M, 5) (:func:`melody_mask`)."""
+    return score.notes[melody_of(score.notes, score.melody_track, score.length)]
 
 
 def melody_clamp(roll: torch.Tensor, melody: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -354,7 +354,7 @@ def prepare(recipe: Recipe, progress: bool = False, use_cache: bool = True) -> C
     spec = RollSpec.from_config(recipe.roll)
     factory = None
     if progress:
-        from tqdm import tqdm
+        from tqdm import tqdm  # only where a progress bar is shown
 
         def factory(total, styles):
             return tqdm(total=total, desc=f"reading {styles}", unit="file", leave=False, dynamic_ncols=True)

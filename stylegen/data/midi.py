@@ -1,4 +1,5 @@
-"""MIDI in and out.  The only module in stylegen that calls muspy.
+"""MIDI in and out, and muspy's objects: with ``metrics/musicality.py`` (muspy's own
+metrics), the only module in stylegen that calls muspy.
 
 A MIDI file becomes a :class:`Score`: every note on a beat grid of ``resolution`` steps
 per beat (by MIDI ticks, so tempo does not matter), plus what is needed to write the
@@ -234,12 +235,12 @@ def read_score(path: str | os.PathLike, resolution: int) -> Score:
 
 def preload_muspy() -> None:
     """Import muspy now, so that worker processes forked afterwards start with it."""
-    import muspy  # noqa: F401
+    import muspy  # noqa: F401  (the point: heavy, see "muspy" above)
 
 
 def read_music(path: str | os.PathLike):
     """Read a MIDI file with muspy as a ``muspy.Music`` (SkipFile with a reason when it cannot)."""
-    import muspy
+    import muspy  # heavy (about 2.7 s): see "muspy" above
 
     path = Path(path)
     check_header(path)
@@ -266,7 +267,7 @@ def music_to_score(music, resolution: int, title: str = "", copy: bool = True) -
     """Put a ``muspy.Music`` on a grid of ``resolution`` steps per beat.
 
     With ``copy=False`` the Music object is re-timed in place (faster; for objects we own)."""
-    import muspy
+    import muspy  # heavy (about 2.7 s): see "muspy" above
 
     if music.resolution <= 0:
         raise SkipFile("zero ticks per beat")
@@ -319,7 +320,7 @@ def music_to_score(music, resolution: int, title: str = "", copy: bool = True) -
 
 def score_to_music(score: Score, include_drums: bool = True):
     """A ``muspy.Music`` at the score's resolution with its tempo map, meter and keys."""
-    import muspy
+    import muspy  # heavy (about 2.7 s): see "muspy" above
 
     tracks = []
     for i, info in enumerate(score.tracks):
@@ -357,7 +358,7 @@ MIDO_KEYS = {
 
 def music_to_mido(music):
     """A ``muspy.Music`` as a ``mido.MidiFile`` (muspy's conversion, key signatures ours)."""
-    import muspy
+    import muspy  # heavy (about 2.7 s): see "muspy" above
 
     keys = music.key_signatures
     music.key_signatures = []
@@ -398,31 +399,13 @@ def write_score(score: Score, path: str | Path, include_drums: bool = True) -> N
     write_music(score_to_music(score, include_drums=include_drums), path)
 
 
-def load_music(music_or_path, resolution: int) -> Score:
-    """A Score from a path or from a ``muspy.Music`` (the API accepts either)."""
-    import muspy
-
-    if isinstance(music_or_path, muspy.Music):
-        score = music_to_score(music_or_path, resolution)
-        if len(score.notes) == 0:
-            raise StylegenError("the piece has no (non-drum) notes")
-        return score
-    path = Path(music_or_path)
-    if not path.exists():
-        raise StylegenError(f"{path}: no such file")
-    try:
-        return read_score(path, resolution)
-    except SkipFile as e:
-        raise StylegenError(f"{path}: {e}") from None
-
-
 _DATASETS: dict[tuple[str, str], object] = {}
 
 
 def _is_folder_dataset(cls) -> bool:
     """A muspy dataset of files in a local folder that muspy knows how to download
     (MIDI, ABC, MusicXML, ... folders: LakhMIDIDataset, NottinghamDatabase, ...)."""
-    import muspy
+    import muspy  # heavy (about 2.7 s): see "muspy" above
 
     return (isinstance(cls, type) and issubclass(cls, muspy.FolderDataset) and issubclass(cls, muspy.RemoteDataset)
             and bool(getattr(cls, "_sources", None)))
@@ -454,7 +437,7 @@ def open_muspy_dataset(name: str, root: str | Path, refresh: bool = False):
     into the root (muspy's constructor would touch the marker).  Opened datasets are kept
     per process (keyed by the resolved root); ``refresh`` lists the root again.
     """
-    import muspy.datasets as mds
+    import muspy.datasets as mds  # heavy: see "muspy" above
 
     key = (name, str(Path(root).expanduser().resolve()))
     if key in _DATASETS and not refresh:

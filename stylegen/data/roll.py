@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from stylegen.data.midi import music_to_score, score_to_music
 from stylegen.data.score import DURATION, ONSET, PITCH, TRACK, VELOCITY, Score, TrackInfo, sort_notes
 
 CHANNELS = ("onset", "sustain")
@@ -226,21 +225,8 @@ def roll_to_score(
     return out
 
 
-# --------------------------------------------------------------------------- muspy-level helpers
-
-
-def music_to_roll(music, spec: RollSpec):
-    """``muspy.Music`` -> bool roll (2, T, P) on the spec's grid (drums left out)."""
-    return score_to_roll(music_to_score(music, spec.resolution), spec)
-
-
-def roll_to_music(roll, spec: RollSpec, template: Score | None = None, threshold: float = 0.5):
-    """Roll -> ``muspy.Music`` (with the template's tempo map and meter when given)."""
-    return score_to_music(roll_to_score(roll, spec, template=template, threshold=threshold))
-
-
 __all__ = [
     "CHANNELS", "ONSET_CH", "SUSTAIN_CH", "RollSpec", "in_range", "notes_to_roll", "score_to_roll", "canonical_roll",
-    "roll_to_notes", "roll_to_score", "transfer_velocities", "music_to_roll", "roll_to_music",
+    "roll_to_notes", "roll_to_score", "transfer_velocities",
     "ONSET", "DURATION", "PITCH", "VELOCITY", "TRACK",
 ]

@@ -5,6 +5,8 @@
                tracks (name, program, which carries the melody), drums kept apart
     TrackInfo  one track's name, General MIDI program and melody flag
     ONSET, DURATION, PITCH, VELOCITY, TRACK    the columns of ``Score.notes``
+    to_grid(score, resolution) -> Score        the one way a piece moves onto another grid
+                                               (``scale_steps``, ``notes_to_grid`` for bare notes)
 
 No I/O here: ``data/midi.py`` reads and writes MIDI files, ``data/roll.py`` turns notes
 into piano-rolls, and everything else that only needs the type imports it from here.
@@ -12,6 +14,7 @@ into piano-rolls, and everything else that only needs the type imports it from h
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -99,4 +102,49 @@ def sort_notes(notes: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(notes[order], dtype=np.int32)
 
 
-__all__ = ["Score", "TrackInfo", "sort_notes", "NOTE_COLUMNS", "ONSET", "DURATION", "PITCH", "VELOCITY", "TRACK"]
+# --------------------------------------------------------------------------- grids
+
+
+def scale_steps(steps, factor: float) -> np.ndarray:
+    """Steps of one grid on another (``factor`` = new resolution / old), rounded half to
+    even as the MIDI reader rounds ticks."""
+    return np.rint(np.asarray(steps, dtype=np.float64) * factor).astype(np.int64)
+
+
+def notes_to_grid(notes: np.ndarray, factor: float) -> np.ndarray:
+    """Notes (N, 5) on another grid (``factor`` = new resolution / old): onset and end
+    rounded (``scale_steps``), a note shorter than a step kept one step long; rows keep
+    their order."""
+    if len(notes) == 0:
+        return notes.copy()
+    on = scale_steps(notes[:, ONSET], factor)
+    end = scale_steps(notes[:, ONSET].astype(np.int64) + notes[:, DURATION], factor)
+    out = notes.copy()
+    out[:, ONSET] = on
+    out[:, DURATION] = np.maximum(1, end - on)
+    return out
+
+
+def to_grid(score: Score, resolution: int) -> Score:
+    """``score`` on a grid of ``resolution`` steps per beat (itself when it already is).
+
+    A note's onset and end are rounded (a note shorter than a step keeps one step), as the
+    MIDI reader puts ticks on the grid; the length is rounded up, so a final rest is kept;
+    notes keep their order (index i is the same note in both), and the tempo map, meter and
+    keys move with them."""
+    if score.resolution == resolution:
+        return score
+    f = resolution / score.resolution
+    notes, drums = notes_to_grid(score.notes, f), notes_to_grid(score.drums, f)
+    ends = [int((a[:, ONSET] + a[:, DURATION]).max()) for a in (notes, drums) if len(a)]
+    length = max([math.ceil(score.length * f - 1e-9)] + ends)
+    return replace(
+        score, resolution=resolution, notes=notes, drums=drums, length=length,
+        tempos=[(int(scale_steps(t, f)), q) for t, q in score.tempos],
+        time_signatures=[(int(scale_steps(t, f)), n, d) for t, n, d in score.time_signatures],
+        key_signatures=[(int(scale_steps(t, f)), r, m) for t, r, m in score.key_signatures],
+    )
+
+
+__all__ = ["Score", "TrackInfo", "sort_notes", "scale_steps", "notes_to_grid", "to_grid", "NOTE_COLUMNS", "ONSET",
+           "DURATION", "PITCH", "VELOCITY", "TRACK"]

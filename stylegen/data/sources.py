@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stylegen.config import Recipe, SourceConfig
-from stylegen.data.midi import MIDI_SUFFIXES, item_file, list_midi_files, muspy_dataset_items  # noqa: F401
+from stylegen.data.midi import item_file, list_midi_files, muspy_dataset_items
 from stylegen.errors import StylegenError
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@
                  the clamp; and the generated roll written back into the piece
     sampling.py  the tensor work: pieces padded into one batch, one ``sample`` pass under
                  ``torch.inference_mode`` on one thread, a state primed from a primer
+    harmony.py   harmony plans (the harmony model's content) for a form or a bare melody
+    compose.py   a piece composed from nothing or a primer continued, assembled as a Score
 
 ``stylegen/transfer.py`` (``load``, ``Model``) puts these together and reads and writes
 files; ``stylegen/commands/transfer.py`` and ``generate.py`` parse command lines.  Nothing

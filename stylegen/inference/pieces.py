@@ -1,13 +1,12 @@
 """A piece on its own grid <-> what the generator reads and writes on the model's grid.
 
-    to_grid(score, resolution) -> Score          notes, tempo map, meter and keys rounded onto
-                                                 another grid; notes keep their order (index i
-                                                 is the same note in both)
     prepare(score, spec, cspec, keep_melody)     -> Prepared: the model-grid view of a piece:
                                                  length T, content (T, D), the melody's clamp
     finish(prepared, roll, spec, drop_drums)     the generated roll (2, T, P) written back into
                                                  the piece on its own grid -> Score
-    bar_lines(score) / scale_steps(...)          small helpers shared with composition
+    bar_lines(score) / bar_steps(score)          small helpers shared with composition
+
+(A piece moves onto the model's grid with ``data.score.to_grid``, the project's one way.)
 
 A piece read from a file stays on the file's own grid (its ticks per beat), so everything
 transfer keeps (the melody, drums, tempo map, meter, keys, the length with a final rest) is
@@ -16,54 +15,17 @@ written back tick for tick; only the generator's notes come from the model's 16t
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
-from stylegen.data.content import ContentSpec, bar_positions, content_features
+from stylegen.data.content import ContentSpec, bar_positions, content_features, melody_mask
 from stylegen.data.roll import RollSpec, in_range, notes_to_roll, roll_to_notes, transfer_velocities
-from stylegen.data.score import DURATION, ONSET, TRACK, VELOCITY, Score, TrackInfo, sort_notes
-from stylegen.inference.melody import clear_clamped, melody_clamp_cells, melody_mask
+from stylegen.data.score import DURATION, ONSET, TRACK, VELOCITY, Score, TrackInfo, scale_steps, sort_notes, to_grid
+from stylegen.inference.melody import clear_clamped, melody_clamp_cells
 
 PIANO = TrackInfo(name="Piano", program=0)
-
-
-def scale_steps(steps, factor: float) -> np.ndarray:
-    """Steps of one grid on another (``factor`` = new resolution / old), rounded half to
-    even as the MIDI reader rounds ticks."""
-    return np.rint(np.asarray(steps, dtype=np.float64) * factor).astype(np.int64)
-
-
-def to_grid(score: Score, resolution: int) -> Score:
-    """``score`` on a grid of ``resolution`` steps per beat (itself when it already is).
-
-    A note's onset and end are rounded (a note shorter than a step keeps one step), as the
-    MIDI reader puts ticks on the grid; the length is rounded up, so a final rest is kept."""
-    if score.resolution == resolution:
-        return score
-    f = resolution / score.resolution
-
-    def move(notes: np.ndarray) -> np.ndarray:
-        if len(notes) == 0:
-            return notes.copy()
-        on = scale_steps(notes[:, ONSET], f)
-        end = scale_steps(notes[:, ONSET].astype(np.int64) + notes[:, DURATION], f)
-        out = notes.copy()
-        out[:, ONSET] = on
-        out[:, DURATION] = np.maximum(1, end - on)
-        return out
-
-    notes, drums = move(score.notes), move(score.drums)
-    ends = [int((a[:, ONSET] + a[:, DURATION]).max()) for a in (notes, drums) if len(a)]
-    length = max([math.ceil(score.length * f - 1e-9)] + ends)
-    return replace(
-        score, resolution=resolution, notes=notes, drums=drums, length=length,
-        tempos=[(int(scale_steps(t, f)), q) for t, q in score.tempos],
-        time_signatures=[(int(scale_steps(t, f)), n, d) for t, n, d in score.time_signatures],
-        key_signatures=[(int(scale_steps(t, f)), r, m) for t, r, m in score.key_signatures],
-    )
 
 
 def bar_lines(score: Score) -> np.ndarray:
@@ -167,5 +129,5 @@ def metric_velocities(notes: np.ndarray, resolution: int, steps_per_bar: int) ->
     return sort_notes(notes)
 
 
-__all__ = ["PIANO", "Prepared", "prepare", "finish", "to_grid", "scale_steps", "bar_lines", "bar_steps",
+__all__ = ["PIANO", "Prepared", "prepare", "finish", "bar_lines", "bar_steps",
            "metric_velocities"]

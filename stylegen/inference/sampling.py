@@ -4,6 +4,9 @@ generator's ``sample`` over all of them.
     sample_pieces(G, contents [(T_i, D)], style (B,) | (B, S), clamps [(values (2, T_i, P),
                   mask (T_i, P)) | None], strength, temperature, generator, device, threads,
                   state=None, first=None) -> [roll (2, T_i, P) float 0/1 on the CPU]
+    sample_seeded(G, pieces, style (1,) | (1, S), strength, temperature, seed, ...) -> [roll]
+                  the same over pieces (anything with ``content`` and ``clamp``), one random
+                  generator seeded with ``seed`` shared by the batch
     prime(G, roll (2, T, P), content (T, D), style (1,) | (1, S)) -> state
                   the generator's state after hearing ``roll`` (teacher forcing), to continue it
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import torch
 
 from stylegen.device import torch_threads
+from stylegen.inference.options import make_generator
 
 Clamp = tuple[torch.Tensor, torch.Tensor]
 
@@ -59,6 +63,18 @@ def sample_pieces(G, contents: list[torch.Tensor], style: torch.Tensor, clamps: 
     return [roll[i, :, : c.shape[0]] for i, c in enumerate(contents)]
 
 
+def sample_seeded(G, pieces: list, style: torch.Tensor, *, strength: float, temperature: float,
+                  seed: int | None, device: torch.device | str = "cpu", threads: int | None = 1, state=None,
+                  first: torch.Tensor | None = None) -> list[torch.Tensor]:
+    """:func:`sample_pieces` over ``pieces`` (each with ``content`` (T_i, D) and ``clamp``)
+    in ``style`` (1,) or (1, S), with one random generator seeded with ``seed`` (fresh when
+    None) shared by the batch."""
+    gen = make_generator(seed, device)
+    return sample_pieces(G, [p.content for p in pieces], style.expand(len(pieces), *style.shape[1:]),
+                         [p.clamp for p in pieces], strength=strength, temperature=temperature, generator=gen,
+                         device=device, threads=threads, state=state, first=first)
+
+
 def prime(G, roll: torch.Tensor, content: torch.Tensor, style: torch.Tensor, device: torch.device | str = "cpu",
           threads: int | None = 1):
     """The generator's state after it has heard ``roll`` (2, T, P) with ``content`` (T, D)
@@ -72,4 +88,4 @@ def prime(G, roll: torch.Tensor, content: torch.Tensor, style: torch.Tensor, dev
     return state
 
 
-__all__ = ["sample_pieces", "prime", "pad_batch"]
+__all__ = ["sample_pieces", "sample_seeded", "prime", "pad_batch"]

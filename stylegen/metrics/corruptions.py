@@ -12,7 +12,7 @@
                      its bar an octave up
 
 Used to measure a style classifier's blind spot (checkpoints/README.md) and, labelled with
-their source style, to train one that is not fooled by them (training/classifier.py).
+their source style, to train one that is not fooled by them (training/classifier_training.py).
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@
     judge.piece_probs(features, groups, n_pieces) -> (n, S)  the mean of each piece's window probabilities
     heldout_accuracy(judge, features, labels, groups) -> {style: accuracy, "mean": ...}
     judge_metrics(probs, target_index) -> {"target_share", "target_prob", "unclassified"}
-    train_feature_judge(recipe, spec) -> FeatureJudge        from a recipe's real pieces, a few seconds
 
-The CNN (metrics/classifier.py) reads piano-roll pixels; this judge reads only the 60 musical
+(``stylegen/evaluation/judge_training.py`` trains it on a recipe's real pieces.)
+
+The CNN (metrics/style_classifier.py) reads piano-roll pixels; this judge reads only the 60 musical
 descriptors of each 4-bar window (metrics/realism.py ``descriptors``: key-relative pitch
 classes, polyphony, register, voice intervals, note lengths, rhythm, simultaneous intervals,
 bar repetition), so a generator that fits one judge's blind spot need not fit the other's.
@@ -14,11 +15,8 @@ bar repetition), so a generator that fits one judge's blind spot need not fit th
 It is a multinomial logistic regression (softmax, L2 1e-3, class-balanced: every style weighs
 the same whatever its window count) on features standardised by the training windows' mean
 and spread, fitted by L-BFGS from zeros: deterministic, no random state.  It is trained on
-REAL pieces only: the train split of every style of the recipe (``TRAIN_PIECES`` pieces a
-style, evenly spread over the split in name order, ``TRAIN_WINDOWS`` windows a piece evenly
-spread over it), and its held-out accuracy is measured per piece on the recipe's validation
-split (``VAL_PIECES`` pieces a style, all their windows), pieces it never saw.  It is
-trained on the fly by ``stylegen evaluate`` (nothing is stored), so it follows the recipe.
+REAL pieces only (evaluation/judge_training.py: a recipe's train split, its held-out
+accuracy on the val split), on the fly by ``stylegen evaluate`` (nothing is stored).
 
 A piece's style probabilities are the mean of its windows' probabilities, as for the CNN; a
 piece without windows (no notes) is NaN, counted as unclassified.
@@ -27,7 +25,6 @@ piece without windows (no notes) is NaN, counted as unclassified.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,9 +32,6 @@ import numpy as np
 from stylegen.errors import StylegenError
 
 L2 = 1e-3
-TRAIN_PIECES = 120  # per style, from the train split
-TRAIN_WINDOWS = 8  # per training piece
-VAL_PIECES = 100  # per style, from the val split: the held-out accuracy
 SCALE_FLOOR = 0.02  # as the realism standardiser
 
 
@@ -89,7 +83,7 @@ def fit_judge(features, labels, styles: list[str], l2: float = L2, max_iter: int
 
     Loss: the class-balanced mean cross-entropy (each style's windows weigh 1 / its count, so
     every style counts the same) plus l2/2 |W|^2 (the bias is not penalised)."""
-    from scipy.optimize import minimize
+    from scipy.optimize import minimize  # heavy (a quarter of a second): only when a judge is fitted
 
     x = np.asarray(features, np.float64)
     y = np.asarray(labels, np.int64)
@@ -156,49 +150,3 @@ def judge_metrics(probs: np.ndarray, target: int) -> dict[str, float]:
     return {"target_share": float((p.argmax(axis=1) == target).mean()) if len(p) else math.nan,
             "target_prob": float(p[:, target].mean()) if len(p) else math.nan,
             "unclassified": float((~ok).sum())}
-
-
-def _style_descriptors(recipe, style: str, split: str, spec, n_pieces: int, max_windows: int | None):
-    from stylegen.metrics.pieces import recipe_pieces
-    from stylegen.metrics.realism import piece_descriptors
-
-    _, scores, total, _ = recipe_pieces(recipe, style, split, spec.resolution, False, limit=n_pieces, spread=True)
-    d, g = piece_descriptors(scores, spec, max_windows=max_windows)
-    return d, g, len(scores), total
-
-
-def train_feature_judge(recipe, spec, train_pieces: int = TRAIN_PIECES, train_windows: int = TRAIN_WINDOWS,
-                        val_pieces: int = VAL_PIECES, progress: bool = False) -> FeatureJudge:
-    """The judge of ``recipe``'s styles, trained on real pieces of its train split and checked
-    on its val split (module docstring); windows on ``spec``'s grid (the evaluation's)."""
-    t0 = time.perf_counter()
-    styles = list(recipe.styles)
-    xs, ys = [], []
-    pieces = {}
-    for i, s in enumerate(styles):
-        if progress:
-            print(f"feature judge: reading {s} train pieces", flush=True)
-        d, _, n, total = _style_descriptors(recipe, s, "train", spec, train_pieces, train_windows)
-        xs.append(d)
-        ys.append(np.full(len(d), i))
-        pieces[s] = f"{n} of {total}"
-    judge = fit_judge(np.concatenate(xs), np.concatenate(ys), styles)
-    t_train = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    xv, yv, gv = [], [], []
-    val_pieces_used = {}
-    for i, s in enumerate(styles):
-        try:
-            d, g, n, total = _style_descriptors(recipe, s, "val", spec, val_pieces, None)
-        except StylegenError:  # a style without val pieces: its accuracy is not measured
-            continue
-        xv.append(d)
-        yv.append(np.full(len(d), i))
-        gv.append(np.array([f"{s}/{k}" for k in g]))
-        val_pieces_used[s] = f"{n} of {total}"
-    acc = heldout_accuracy(judge, np.concatenate(xv), np.concatenate(yv), np.concatenate(gv)) if xv else \
-        {"mean": math.nan, "pieces": 0.0}
-    judge.info.update({"recipe": recipe.name, "train_pieces": pieces, "val_pieces": val_pieces_used,
-                       "heldout_accuracy": acc, "seconds_train": round(t_train, 3),
-                       "seconds_heldout": round(time.perf_counter() - t0, 3)})
-    return judge

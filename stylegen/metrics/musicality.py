@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from stylegen.data.midi import score_to_music
 from stylegen.data.score import Score
 
 METRICS = (
@@ -42,12 +43,10 @@ def measure_resolution(score: Score) -> int:
 
 def musicality(score: Score) -> dict[str, float]:
     """muspy's metrics of one piece (drums left out); NaN for each when it has no notes."""
-    import muspy
+    import muspy  # heavy (about 2.7 s of CPU, data/midi.py): only when musicality is measured
 
     if len(score.notes) == 0:
         return {m: math.nan for m in METRICS}
-    from stylegen.data.midi import score_to_music
-
     music = score_to_music(score, include_drums=False)
     mres = measure_resolution(score)
     out = {
@@ -95,7 +94,7 @@ def _bandwidth(x: np.ndarray, pooled: np.ndarray) -> float:
 
 def _density(x: np.ndarray, pooled: np.ndarray):
     """A Gaussian KDE of ``x`` as a function of a grid (scipy's, with Scott's rule)."""
-    from scipy import stats
+    from scipy import stats  # heavy (scipy.stats: over half a second): only for the overlaps
 
     if len(x) > 1 and np.std(x) > 0:
         kde = stats.gaussian_kde(x)

@@ -35,11 +35,15 @@ indistinguishable, 1.0 = always told apart.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from stylegen.data.roll import ONSET_CH, SUSTAIN_CH, RollSpec, canonical_roll
+from stylegen.data.score import to_grid
+from stylegen.metrics.melody import window_melody_recall
+from stylegen.metrics.style_classifier import piece_windows
 
 # Krumhansl-Kessler key profiles (major, minor), tonic first
 _MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -400,7 +404,7 @@ def giveaway_summary(rows: list[dict], column: str = "output", threshold: float 
 
 def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     """ROC AUC of ``scores`` for binary ``labels`` (Mann-Whitney, ties counted half)."""
-    from scipy.stats import rankdata
+    from scipy.stats import rankdata  # heavy (scipy.stats: over half a second): only for an AUC
 
     labels = np.asarray(labels, bool)
     n1, n0 = int(labels.sum()), int((~labels).sum())
@@ -411,7 +415,7 @@ def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 
 def _fit_logistic(x: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
-    from scipy.optimize import minimize
+    from scipy.optimize import minimize  # heavy (a quarter of a second): only for an AUC
 
     xb = np.concatenate([x, np.ones((len(x), 1))], axis=1)
     n = len(x)
@@ -493,9 +497,7 @@ def realism_metrics(outputs, reals, spec: RollSpec, inputs=None, auc: bool = Fal
         realism/giveaway_max, realism/giveaway_over_0.5   (with ``top_features``) the
                                largest |SD| and the count of features beyond 0.5 SD
 
-    ``selection_score`` (metrics/score.py) reads these names."""
-    from stylegen.metrics.melody import window_melody_recall
-
+    ``selection_score`` (metrics/selection.py) reads these names."""
     d_real = descriptors(reals, spec)
     d_out = descriptors(outputs, spec)
     st = standardiser(d_real) if len(d_real) >= 2 else None
@@ -526,14 +528,12 @@ HOP_BARS = 2  # ... at every second bar line of the piece
 def piece_descriptors(scores: list, spec: RollSpec, window_bars: int = WINDOW_BARS,
                       hop_bars: int = HOP_BARS, max_windows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(descriptors (N, D), piece index (N,)) of the windows of whole pieces (Scores, put on
-    ``spec``'s grid), cut as the classifier cuts them (metrics/classifier.py piece_windows).
+    ``spec``'s grid), cut as the classifier cuts them (metrics/style_classifier.py piece_windows).
     ``max_windows``: at most that many windows a piece, evenly spread over it."""
-    from stylegen.metrics.classifier import piece_windows, regrid
-
     window = window_bars * 4 * spec.resolution
     out, groups = [], []
     for i, s in enumerate(scores):
-        w = piece_windows(regrid(s, spec.resolution), spec, window, hop_bars)
+        w = piece_windows(to_grid(s, spec.resolution), spec, window, hop_bars)
         if max_windows is not None and len(w) > max_windows:
             w = w[np.linspace(0, len(w) - 1, max_windows).round().astype(int)]
         if len(w):
@@ -578,8 +578,6 @@ def realism_report(rows: dict[str, list], real: list, spec: RollSpec, auc: bool 
     against the same reference).  The give-away rows are the "output" row's (with the "real"
     and "identity" rows beside it, where present).  ``descriptors_of`` gives descriptors
     already computed ((N, D), piece index) by row name, "real" for the real pieces."""
-    import time
-
     t0 = time.perf_counter()
     known = dict(descriptors_of or {})
     d_real, g_real = known["real"] if "real" in known else piece_descriptors(real, spec)

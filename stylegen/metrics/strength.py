@@ -2,7 +2,7 @@
 
 Every function takes probabilities that the classifier gave to pieces (or windows): an
 array (n, n_styles), one row per piece, where a piece's row is the mean of its windows'
-probabilities (metrics/classifier.py).  Rows of NaN (a piece with no notes cannot be
+probabilities (metrics/style_classifier.py).  Rows of NaN (a piece with no notes cannot be
 classified) are left out and counted by the caller, never averaged in.
 
     target_share(P, t)          share of pieces whose most likely style is the target t

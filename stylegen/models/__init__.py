@@ -3,11 +3,8 @@
 Importing this package registers every model in ``registry``.
 """
 
-import importlib
-
-for _m in ("generator", "generator_v1", "discriminator", "classifier", "harmony"):
-    try:
-        importlib.import_module(f"stylegen.models.{_m}")
-    except ModuleNotFoundError as e:  # a module not written yet
-        if e.name != f"stylegen.models.{_m}":
-            raise
+from stylegen.models import classifier  # noqa: F401  (each import registers its models)
+from stylegen.models import discriminator  # noqa: F401
+from stylegen.models import generator  # noqa: F401
+from stylegen.models import generator_v1  # noqa: F401
+from stylegen.models import harmony  # noqa: F401

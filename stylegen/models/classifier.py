@@ -1,7 +1,7 @@
 """The style classifier: the judge of transfer strength (separate from the GAN's discriminator).
 
 A small CNN over piano-roll windows (B, 2, T, P) -> (B, n_styles) logits.  It is trained
-on real windows only (training/classifier.py) and used by metrics/strength.py to say
+on real windows only (training/classifier_training.py) and used by metrics/strength.py to say
 which style a piece (or a transferred piece) sounds like.
 
 Layout (C = ``channels``):

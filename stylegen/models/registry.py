@@ -1,10 +1,10 @@
 """Small registries: components are chosen by name in a recipe (``model.generator.name``).
 
-    @register("generator", "lstm")
-    class LSTMGenerator(nn.Module): ...
+    @register("generator", "planned")
+    class PlannedTexture(nn.Module): ...
 
-    build("generator", "lstm", **kwargs)
-    build_from_config({"name": "lstm", **kwargs}, "generator")   # a checkpoint's model_config
+    build("generator", "planned", **kwargs)
+    build_from_config({"name": "planned", **kwargs}, "generator")   # a checkpoint's model_config
 """
 
 from __future__ import annotations

@@ -26,18 +26,19 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from stylegen.config import Recipe
-from stylegen.data.content import ContentSpec, bar_positions, content_features
+from stylegen.data.content import ContentSpec, bar_positions, content_features, melody_of
 from stylegen.data.dataset import Corpus, Piece
 from stylegen.data.roll import RollSpec, in_range, notes_to_roll
-from stylegen.data.score import DURATION, ONSET, PITCH, TRACK
+from stylegen.data.score import DURATION, ONSET, PITCH
 from stylegen.device import torch_threads
-from stylegen.inference.melody import top_voice_mask
+from stylegen.errors import StylegenError
 from stylegen.models.harmony import (
     MELODY_DIM, NO_BASS, PCS, block_layout, block_meter, melody_blocks, melody_input, meter_dim, rotate_melody,
 )
@@ -84,12 +85,7 @@ def harmony_config(recipe: Recipe, n_styles: int, cspec: ContentSpec) -> dict:
 
 def piece_melody(piece: Piece) -> np.ndarray:
     """(N_notes,) bool: the piece's melody (its named melody track, else the top voice)."""
-    notes = piece.notes
-    if piece.melody_track >= 0:
-        m = notes[:, TRACK] == piece.melody_track
-        if m.any():
-            return m
-    return top_voice_mask(notes, piece.length)
+    return melody_of(piece.notes, piece.melody_track, piece.length)
 
 
 def notes_blocks(notes: np.ndarray, melody: np.ndarray, bars: np.ndarray, length: int, spec: RollSpec,
@@ -247,8 +243,6 @@ def bigram_nll(train: list[HarmonyBlocks], val: list[HarmonyBlocks], n_styles: i
     (a proper distribution over every set).  Counts from the train split (in all 12 keys
     with ``rotations``); (a, b) the best of a small grid on val, so the baseline gets its
     best case.  Returns mean NLL per block per style (nats), the chosen (a, b)."""
-    from collections import Counter
-
     out_best = None
     bits = np.arange(PCS)
     for_style = []
@@ -325,8 +319,6 @@ def train_harmony(recipe: Recipe, corpus: Corpus, cspec: ContentSpec | None = No
             log(f"harmony blocks: {sum(len(p.sets) for p in train):,} train, {sum(len(p.sets) for p in val):,} val "
                 f"({len(train)} + {len(val)} pieces, {t_blocks:.1f} s)")
         if not any(len(p.sets) for p in train):
-            from stylegen.errors import StylegenError
-
             raise StylegenError(f"{recipe.source_file}: no harmony blocks in the train split")
         torch.manual_seed(recipe.seed)
         cfg = harmony_config(recipe, n_styles, cspec)
@@ -345,7 +337,7 @@ def train_harmony(recipe: Recipe, corpus: Corpus, cspec: ContentSpec | None = No
         history = []
         bar = None
         if progress:
-            from tqdm import tqdm
+            from tqdm import tqdm  # only where a progress bar is shown
 
             bar = tqdm(total=h.steps, desc="harmony", unit="step", dynamic_ncols=True)
         t_train = time.perf_counter()
@@ -358,8 +350,6 @@ def train_harmony(recipe: Recipe, corpus: Corpus, cspec: ContentSpec | None = No
                                 bass=b["bass"] if model.bass else None, prev=prev, start=b["start"])
             loss = -(lp * b["mask"]).sum() / b["mask"].sum()
             if not torch.isfinite(loss):
-                from stylegen.errors import StylegenError
-
                 raise StylegenError(f"harmony training: non-finite loss at step {step}")
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -45,7 +45,7 @@ class TrainLogger:
     def __init__(self, log_dir: Path | None, purge_step: int | None = None):
         self.writer = None
         if log_dir is not None:
-            from torch.utils.tensorboard import SummaryWriter
+            from torch.utils.tensorboard import SummaryWriter  # heavy (tensorboard): only when logging
 
             self.writer = SummaryWriter(str(log_dir), purge_step=purge_step)
 

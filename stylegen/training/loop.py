@@ -26,6 +26,7 @@ import random
 import re
 import signal
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ from typing import Callable
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel as DDP
 
 from stylegen.checkpoint import load_checkpoint, save_checkpoint
 from stylegen.config import Recipe
@@ -43,6 +45,7 @@ from stylegen.data.roll import RollSpec, roll_to_score
 from stylegen.data.windows import WindowDataset, collate_windows
 from stylegen.device import pick_device
 from stylegen.errors import StylegenError
+from stylegen.evaluation.training import make_eval_fn
 from stylegen.models import registry
 from stylegen.models.registry import build_from_config
 from stylegen.data.texture import bar_descriptors, fit_codebook
@@ -186,8 +189,6 @@ class Trainer:
         self.G_steps = GeneratorSteps(self.G)
         D_ddp = None
         if world > 1:
-            from torch.nn.parallel import DistributedDataParallel as DDP
-
             ids = [device.index] if device.type == "cuda" else None
             self.G_steps = DDP(self.G_steps, device_ids=ids, find_unused_parameters=True)
             D_ddp = DDP(self.D, device_ids=ids)
@@ -463,8 +464,6 @@ class Trainer:
 
 
 def _main_thread() -> bool:
-    import threading
-
     return threading.current_thread() is threading.main_thread()
 
 
@@ -505,8 +504,6 @@ def train(recipe: Recipe, resume: str | None = None, run_dir: str | Path | None 
     Under ``torchrun`` (WORLD_SIZE > 1) it joins the process group (NCCL on CUDA, gloo on
     the CPU) and trains with DistributedDataParallel.
     """
-    from stylegen.metrics.training import make_eval_fn
-
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))

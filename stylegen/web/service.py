@@ -60,6 +60,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
 
+from stylegen.data.fastmidi import write_score_fast
 from stylegen.errors import StylegenError
 from stylegen.fileio import beats_text, style_slug
 from stylegen.web.rolls import save_rolls
@@ -335,8 +336,6 @@ class Service:
             else:
                 name = f"{style_slug(style)}-seed{seed}.mid"
             score = self.model.generate_score(style, bars, seed=seed, primer=score_primer, **options)
-            from stylegen.data.fastmidi import write_score_fast
-
             out = job / "out" / name
             write_score_fast(score, out)
             _, roll = self._rolls(out.stem, score, score, job / "out", single=True)
@@ -494,7 +493,7 @@ class Service:
     def _read(self, path: Path, resolution: int | None = GRID):
         """A MIDI file as the CLI reads it (StylegenError when unusable), on a grid of
         ``resolution`` steps per beat."""
-        from stylegen.transfer import read_midi
+        from stylegen.transfer import read_midi  # torch comes with it: the service only holds the model it is given
 
         return read_midi(path, resolution)
 
@@ -529,7 +528,7 @@ class Service:
     def _render(self, midi: Path, wav: Path) -> str:
         """``midi`` to loudness-normalised audio at ``wav``, as ``stylegen render`` does;
         returns what rendered it."""
-        from stylegen.audio.render import render_midi, write_audio
+        from stylegen.audio.render import render_midi, write_audio  # heavy (audio): only once a job renders
 
         r = render_midi(midi, sample_rate=SAMPLE_RATE, soundfont=self.soundfont)
         write_audio(wav, r.waveform, r.sample_rate)

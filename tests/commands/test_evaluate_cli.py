@@ -1,8 +1,6 @@
 """``stylegen evaluate`` end to end on MIDI files written by the test, with a tiny classifier."""
 
 import json
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -102,9 +100,7 @@ def tiny_data(root: Path) -> Path:
 def test_checkpoint_mode_transfers_the_val_pieces(folders, monkeypatch):
     d = folders
     data = tiny_data(d / "data")
-    fake = types.ModuleType("stylegen.transfer")
-    fake.load = lambda path, device="cpu": FakeModel()
-    monkeypatch.setitem(sys.modules, "stylegen.transfer", fake)
+    monkeypatch.setattr("stylegen.evaluation.checkpoint_eval.load", lambda path, device="cpu": FakeModel())
     rc = run("gan.pt", "--recipe", ROOT / "tests" / "recipes" / "tiny.yaml", "--set", f"data_root={data}",
              "--set", f"data.cache_dir={d / 'cache'}", "--source", "a", "--target", "b", "--pair",
              "--classifier", d / "clf.pt", "-o", d / "rep", "--no-musicality", "--save-midi", "--examples", "0")
@@ -166,7 +162,7 @@ def test_an_existing_report_is_kept_without_force(folders, capsys):
 
 
 def test_the_real_row_reads_only_the_target_styles_val_pieces(folders, monkeypatch, capsys):
-    import stylegen.metrics.pieces as pieces
+    import stylegen.evaluation.pieces as pieces
 
     d = folders
     data = tiny_data(d / "data")
@@ -241,7 +237,7 @@ def test_outputs_named_as_transfer_names_them_pair_with_their_inputs(tmp_path, c
 
 
 def test_transfers_back_may_carry_the_style_suffixes(tmp_path):
-    from stylegen.metrics.pieces import read_folder_pairs
+    from stylegen.evaluation.pieces import read_folder_pairs
 
     d = tmp_path
     for name in ("x", "y"):

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from stylegen.data.content import (ContentSpec, bar_positions, block_ids, chroma_blocks, content_features,
-                                   empty_content, melody_clamp, regular_bars, top_voice, without_harmony)
+                                   empty_content, melody_clamp, regular_bars, top_voice, top_voice_mask,
+                                   without_harmony)
 from stylegen.data.roll import RollSpec
 
 SPEC = RollSpec(resolution=4, lowest_pitch=48, n_pitches=24)  # C3..B4
@@ -106,3 +107,10 @@ def test_top_voice_and_melody_clamp():
     assert torch.equal(values[:, :, 67 - 48], roll[:, :, 67 - 48]) and values[:, :, :19].sum() == 0
     assert mask[:4, 19:].all() and not mask[:4, :19].any()  # at and above the melody: forced
     assert not mask[4:].any()  # a melody rest leaves the model free
+
+
+def test_top_voice_is_the_highest_sounding_pitch_at_each_onset():
+    n = np.array([[0, 4, 60, 80, 0], [0, 4, 67, 80, 0], [4, 2, 64, 80, 0], [5, 1, 62, 80, 0],
+                  [6, 2, 72, 80, 0], [6, 2, 48, 80, 0], [7, 1, 50, 80, 0], [2, 1, 62, 80, 0]], np.int32)
+    assert top_voice_mask(n).tolist() == [False, True, True, False, True, False, False, False]
+    assert top_voice_mask(np.zeros((0, 5), np.int32)).tolist() == []

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 from stylegen.data.midi import (
-    DURATION, ONSET, PITCH, TRACK, VELOCITY, Score, SkipFile, TrackInfo, load_music, read_music, read_score,
+    DURATION, ONSET, PITCH, TRACK, VELOCITY, Score, SkipFile, TrackInfo, read_music, read_score,
     score_to_music, write_score,
 )
-from stylegen.errors import StylegenError
 from tests.midifiles import Track, chord_piece, scale_piece, write_midi
 
 
@@ -356,26 +355,6 @@ def test_a_two_hour_midi_is_read_correctly(tmp_path):
     assert s.notes[-1].tolist() == [14_399 * 4, 4, 48 + 14_399 % 24, 80, 0]
     assert len(s.bar_starts()) == 3600
     assert s.tempos == [(0, 120.0)]  # 14,400 beats at 120 bpm: two hours
-
-
-# --------------------------------------------------------------------------- the API's loader
-
-
-def test_load_music_turns_skips_into_user_errors(tmp_path):
-    with pytest.raises(StylegenError, match="no such file"):
-        load_music(tmp_path / "missing.mid", 4)
-    (tmp_path / "e.mid").write_bytes(b"")
-    with pytest.raises(StylegenError, match=r"e\.mid: empty file"):
-        load_music(tmp_path / "e.mid", 4)
-
-
-def test_load_music_takes_a_muspy_music(tmp_path):
-    music = read_music(write_midi(tmp_path / "x.mid", [Track(scale_piece(1))]))
-    s = load_music(music, 4)
-    assert len(s.notes) == 4 and music.resolution == 480  # the caller's object is not re-timed
-    music.tracks[0].is_drum = True
-    with pytest.raises(StylegenError, match="no \\(non-drum\\) notes"):
-        load_music(music, 4)
 
 
 def test_velocity_column_is_clamped_to_midi_range(tmp_path):

@@ -9,9 +9,10 @@ import torch
 from stylegen.data.midi import read_score, score_to_music
 from stylegen.data.score import Score, TrackInfo
 from stylegen.data.roll import (
-    DURATION, ONSET, ONSET_CH, PITCH, SUSTAIN_CH, VELOCITY, RollSpec, in_range, music_to_roll, notes_to_roll,
-    roll_to_music, roll_to_notes, roll_to_score, score_to_roll, transfer_velocities,
+    DURATION, ONSET, ONSET_CH, PITCH, SUSTAIN_CH, VELOCITY, RollSpec, in_range, notes_to_roll,
+    roll_to_notes, roll_to_score, score_to_roll, transfer_velocities,
 )
+from tests.data.helpers import music_to_roll, roll_to_music
 from tests.midifiles import Track, write_midi
 
 SPEC = RollSpec(resolution=4, lowest_pitch=36, n_pitches=48)  # pitches 36..83

@@ -7,7 +7,7 @@ import torch
 from stylegen.checkpoint import save_checkpoint
 from stylegen.data.roll import RollSpec
 from stylegen.errors import StylegenError
-from stylegen.metrics.classifier import default_classifier_path, load_classifier
+from stylegen.metrics.style_classifier import default_classifier_path, load_classifier
 from stylegen.models.classifier import CNNClassifier
 from tests.conftest import SHARED_DATA
 from tests.metrics.helpers import scale, score

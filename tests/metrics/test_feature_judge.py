@@ -1,18 +1,13 @@
-"""The second judge of style (metrics/feature_judge.py) on feature arrays built in code, and
-trained from a recipe's real pieces written by the test."""
+"""The second judge of style (metrics/feature_judge.py) on feature arrays built in code
+(trained from a recipe's real pieces: tests/evaluation/test_judge_training.py)."""
 
 import math
 
 import numpy as np
 import pytest
 
-from stylegen.config import load_recipe
-from stylegen.data.roll import RollSpec
 from stylegen.errors import StylegenError
-from stylegen.metrics.feature_judge import (FeatureJudge, fit_judge, heldout_accuracy, judge_metrics,
-                                            train_feature_judge)
-from stylegen.metrics.realism import FEATURES
-from tests.commands.test_evaluate_cli import ROOT, tiny_data
+from stylegen.metrics.feature_judge import FeatureJudge, fit_judge, heldout_accuracy, judge_metrics
 
 
 def blobs(n_per: list[int], seed: int, d: int = 4, spread: float = 0.5):
@@ -88,24 +83,3 @@ def test_a_style_without_windows_is_one_clear_error():
     x, y = blobs([20, 20], seed=0)
     with pytest.raises(StylegenError, match="no real windows of c"):
         fit_judge(x, y, ["a", "b", "c"])
-
-
-def test_trained_from_a_recipe_on_real_train_pieces_and_checked_on_val(tmp_path, monkeypatch):
-    import stylegen.metrics.pieces as pieces
-
-    data = tiny_data(tmp_path / "data")  # styles a (scales) and b (chords), 4 pieces each
-    recipe = load_recipe(ROOT / "tests" / "recipes" / "tiny.yaml",
-                         [f"data_root={data}", f"data.cache_dir={tmp_path / 'cache'}"])
-    read = []
-    real_read = pieces.read_score
-    monkeypatch.setattr(pieces, "read_score", lambda path, res: read.append(str(path)) or real_read(path, res))
-    spec = RollSpec(resolution=4, lowest_pitch=36, n_pitches=48)
-    j = train_feature_judge(recipe, spec)
-    assert j.styles == ["a", "b"] and j.weights.shape == (len(FEATURES), 2)
-    # 3 train pieces and 1 val piece a style (val_fraction 0.25): every file read once, no other
-    assert len(read) == 8 and len(set(read)) == 8
-    assert j.info["train_pieces"] == {"a": "3 of 3", "b": "3 of 3"}
-    assert j.info["val_pieces"] == {"a": "1 of 1", "b": "1 of 1"}
-    assert j.info["heldout_accuracy"] == {"a": 1.0, "b": 1.0, "mean": 1.0, "pieces": 2.0}
-    again = train_feature_judge(recipe, spec)
-    assert np.array_equal(j.weights, again.weights)

@@ -1,16 +1,16 @@
-"""Melody recall, the rule baseline and the selection score's gates."""
+"""Melody recall and the selection score's gates (the rule baseline: tests/evaluation/test_baselines.py)."""
 
 import math
 
 import numpy as np
 import pytest
 
-from stylegen.baselines import rule_baseline
 from stylegen.data.score import Score, TrackInfo
 from stylegen.errors import StylegenError
-from stylegen.metrics.melody import melody_notes, melody_recall, window_melody_recall
-from stylegen.metrics.score import MELODY_MIN, selection_score, selection_terms
-from tests.metrics.helpers import scale, score
+from stylegen.data.content import melody_notes
+from stylegen.metrics.melody import melody_recall, window_melody_recall
+from stylegen.metrics.selection import MELODY_MIN, selection_score, selection_terms
+from tests.metrics.helpers import score
 
 
 def two_tracks() -> Score:
@@ -55,22 +55,6 @@ def test_window_melody_recall_on_rolls():
     only_chords = notes_to_roll(s.notes[s.notes[:, 4] == 1], spec, 0, 32)[None]
     assert window_melody_recall(x, only_chords) == 0.0
     assert math.isnan(window_melody_recall(np.zeros_like(x), x))
-
-
-def test_rule_baseline_keeps_the_melody_and_puts_a_chord_on_every_beat():
-    s = two_tracks()
-    r = rule_baseline(s)
-    assert melody_recall(s, r) == 1.0
-    assert r.length == s.length and r.tempos == s.tempos and r.time_signatures == s.time_signatures
-    chords = r.notes[r.notes[:, 4] == 1]
-    assert sorted(set(chords[:, 0].tolist())) == list(range(0, 32, 4))  # every beat of both bars
-    assert set(chords[:, 1].tolist()) == {4}
-    assert set((chords[:, 2] % 12).tolist()) == {0, 4, 7}  # C major, as the accompaniment
-    assert chords[:, 2].min() == 36  # the bass: the lowest accompaniment note's pitch class, C2
-    assert r.tracks[r.melody_track].name == "Melody"
-    # a piece with one track: its top voice is kept, chords from the rest
-    one = scale()
-    assert melody_recall(one, rule_baseline(one)) == 1.0
 
 
 def metrics(tp=0.9, melody=0.9, fd=5.0, fd_id=10.0, prefix=""):

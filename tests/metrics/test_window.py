@@ -1,12 +1,11 @@
 import math
 
-import numpy as np
 import pytest
 import torch
 
 from stylegen.data.roll import RollSpec
 from stylegen.errors import StylegenError
-from stylegen.metrics.score import DEFAULT_WEIGHTS, combined_score
+from stylegen.metrics.selection import DEFAULT_WEIGHTS, combined_score
 from stylegen.metrics.window import window_metrics
 
 SPEC = RollSpec(resolution=4, lowest_pitch=36, n_pitches=48)
@@ -84,60 +83,3 @@ def test_combined_score_nan_and_missing_keys():
         combined_score({"a": 1.0}, {"c": 1.0})
     with pytest.raises(StylegenError):
         combined_score({"a": 1.0}, {"a": 0.0})
-
-
-def test_training_hook_maps_styles_and_scores(tmp_path, monkeypatch):
-    from stylegen.metrics import training
-    from stylegen.checkpoint import load_checkpoint, save_checkpoint
-    from stylegen.metrics.classifier import load_classifier
-    from tests.metrics.test_classifier_loading import write_classifier
-
-    path = write_classifier(tmp_path / "clf.pt", styles=["b", "a"], spec=SPEC)
-    ckpt = load_checkpoint(path)  # a decisive judge (a fresh head says about 0.5 to everything)
-    ckpt["models"]["classifier"]["head.weight"] *= 200
-    save_checkpoint(path, ckpt)
-
-    class NoWindows:
-        index = np.zeros((0, 2), np.int64)
-
-        def __len__(self):
-            return 0
-
-    class Trainer:
-        spec = SPEC
-        styles = ["a", "b", "c"]
-        device = torch.device("cpu")
-        val_ds = NoWindows()  # no real windows: realism (tests/metrics/test_training_hook.py) is left out
-        corpus = None
-        ctx = 0
-
-    fn = training.make_eval_fn(Trainer(), classifier_path=str(path))
-    x = torch.stack([roll([(0, 16, C)]), roll([(0, 4, E), (8, 8, C + 7)]), roll([(0, 32, C), (4, 4, E)])])
-    out = fn(x, x, torch.tensor([0, 1, 0]), torch.tensor([1, 0, 2]))  # style c is unknown to the classifier
-    assert out["val/content/chroma"] == 1.0
-    # targets b, a, c are the classifier's labels 0, 1 and none: only the first two windows are judged
-    p = load_classifier(path).probs(x.float())
-    assert out["val/strength/target_prob"] == pytest.approx(float(p[0, 0] + p[1, 1]) / 2, abs=1e-6)
-    assert out["val/strength/target_share"] == pytest.approx(float((p[0].argmax() == 0) + (p[1].argmax() == 1)) / 2)
-    unmapped = float(p[0, 1] + p[1, 0]) / 2  # what the recipe's own indices would have given
-    assert abs(unmapped - out["val/strength/target_prob"]) > 0.05  # the check can tell the two apart
-    assert out["val/score"] == float("-inf")  # no realism against real windows: nothing to select by
-    other = RollSpec(resolution=8, lowest_pitch=36, n_pitches=48)
-    clf, why = training.compatible_classifier(other, ["a"], str(path))
-    assert clf is None and "steps per beat" in why
-    clf, why = training.compatible_classifier(SPEC, ["x"], str(path))
-    assert clf is None and "none of the styles" in why
-
-
-def test_rolls_move_onto_the_classifiers_pitch_rows():
-    from stylegen.metrics.training import to_pitch_range
-
-    wide = RollSpec(resolution=4, lowest_pitch=24, n_pitches=84)
-    x = torch.stack([roll([(0, 4, C), (4, 4, 0), (8, 4, 47)])])  # C4, the lowest and the highest row
-    y = to_pitch_range(x, SPEC, wide)
-    assert y.shape == (1, 2, 32, 84)
-    assert y[0, 1, 0, 60 - 24] == 1 and y[0, 1, 4, 36 - 24] == 1 and y[0, 1, 8, 83 - 24] == 1
-    assert y.sum() == x.sum()
-    back = to_pitch_range(y, wide, SPEC)
-    assert torch.equal(back, x)
-    assert to_pitch_range(x, SPEC, SPEC) is x

@@ -4,8 +4,8 @@ import torch
 
 from stylegen.checkpoint import load_checkpoint, save_checkpoint
 from stylegen.data.dataset import prepare
-from stylegen.metrics.classifier import load_classifier
-from stylegen.training.classifier import ClassifierTrainer, evaluate_windows, train_classifier
+from stylegen.metrics.style_classifier import load_classifier
+from stylegen.training.classifier_training import ClassifierTrainer, evaluate_windows, train_classifier
 
 SMALL = ["model.classifier.channels=4", "model.classifier.dropout=0.0", "classifier_training.batch_size=8",
          "classifier_training.lr=0.01", "classifier_training.eval_every=2", "classifier_training.steps=20"]

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from stylegen.checkpoint import build_model, load_checkpoint
-from stylegen.data.score import DURATION, ONSET, Score
+from stylegen.data.score import DURATION, ONSET, Score, to_grid
 from stylegen.data.roll import RollSpec, notes_to_roll
 from stylegen.errors import StylegenError
 from stylegen.shipped import shipped_path
@@ -136,7 +136,7 @@ class StyleClassifier:
         return out
 
     def _on_grid(self, score: Score) -> Score:
-        return regrid(score, self.spec.resolution)
+        return to_grid(score, self.spec.resolution)
 
 
 def window_starts(score: Score, window: int, hop_bars: int) -> np.ndarray:
@@ -162,15 +162,6 @@ def piece_windows(score: Score, spec: RollSpec, window: int, hop_bars: int) -> n
         sel = notes[(notes[:, ONSET] < s + window) & (ends > s)]
         out[i] = notes_to_roll(sel, spec, int(s), window)
     return out
-
-
-def regrid(score: Score, resolution: int) -> Score:
-    """The score on a grid of ``resolution`` steps per beat (itself when it already is)."""
-    if score.resolution == resolution:
-        return score
-    from stylegen.data.midi import music_to_score, score_to_music
-
-    return music_to_score(score_to_music(score), resolution, title=score.title)
 
 
 def load_classifier(path: str | os.PathLike | None = None, device: str | torch.device = "cpu") -> StyleClassifier:

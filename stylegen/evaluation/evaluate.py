@@ -10,21 +10,21 @@
 Rows (the prefix of every metric name):
     output     the outputs, compared with their inputs
     identity   output = input: what "unchanged" scores (strength of the sources, content 1)
-    rule       the rule baseline (stylegen/baselines.py: the melody kept, block chords of
+    rule       the rule baseline (stylegen/evaluation/baselines.py: the melody kept, block chords of
                each bar's pitch classes on every beat): what a plain rule scores
     real       real pieces of the target style: what "good" scores for strength, musicality
                and realism (half the real pieces against the other half: the floor), and
                for content what an unrelated real piece scores against the input (the floor
                of onset F1, chroma, melody recall); absent when no real pieces are given
 
-Groups: ``strength/...`` (metrics/strength.py), ``content/...`` (metrics/content.py and
+Groups: ``strength/...`` (metrics/strength.py), ``content/...`` (metrics/preservation.py and
 metrics/melody.py, mean over pairs, with ``.../nan`` the count of pairs where it is
 undefined), ``realism/...`` (metrics/realism.py: ``fd``, ``auc``, ``windows``,
 ``giveaway_max`` and ``giveaway_over_0.5``: the largest distance of a feature's mean from the
 real reference's in its SDs, and how many features lie beyond 0.5 SD), ``feature_judge/...``
 (metrics/feature_judge.py, the second judge of style: ``target_share``, ``target_prob``,
 ``unclassified``),
-``selection`` (metrics/score.py selection_score of the row), ``musicality/<m>``
+``selection`` (metrics/selection.py selection_score of the row), ``musicality/<m>``
 (muspy metric means, ``/nan`` counts, ``/overlap`` the KDE overlap with the real target
 pieces' distribution), and ``counts/...``.
 """
@@ -32,19 +32,22 @@ pieces' distribution), and ``counts/...``.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
+from stylegen.data.roll import RollSpec
 from stylegen.data.score import Score
 from stylegen.errors import StylegenError
-from stylegen.metrics import content as content_m
+from stylegen.evaluation.baselines import rule_baseline
+from stylegen.metrics import preservation
 from stylegen.metrics import musicality as mus
 from stylegen.metrics.melody import melody_recall
 from stylegen.metrics.feature_judge import judge_metrics
 from stylegen.metrics.realism import piece_descriptors, realism_report
-from stylegen.metrics.score import selection_score
+from stylegen.metrics.selection import selection_score
 from stylegen.metrics.strength import strength_metrics
 
 ROWS = ("output", "identity", "rule", "real")
@@ -52,7 +55,7 @@ CONTENT = ("chroma", "onset_f1", "onset_pc_f1", "contour", "melody_recall", "len
 
 
 def _content(a: Score, b: Score) -> dict[str, float]:
-    c = content_m.content_metrics(a, b)
+    c = preservation.content_metrics(a, b)
     c["melody_recall"] = melody_recall(a, b)
     return c
 
@@ -104,7 +107,7 @@ class _Progress:
     def __init__(self, total: int, enabled: bool, desc: str):
         self.bar = None
         if enabled:
-            from tqdm import tqdm
+            from tqdm import tqdm  # only where a progress bar is shown
 
             self.bar = tqdm(total=total, desc=desc, unit="piece", dynamic_ncols=True, leave=False)
 
@@ -127,7 +130,7 @@ def evaluate_pairs(inputs: list[Score], outputs: list[Score], target: str, class
                    rule: bool = True, realism: bool = True, feature_judge=None) -> Evaluation:
     """Score (input, output) pairs transferred to ``target``.
 
-    ``classifier`` is a StyleClassifier (metrics/classifier.py) that knows ``target`` (and
+    ``classifier`` is a StyleClassifier (metrics/style_classifier.py) that knows ``target`` (and
     ``source`` when given).  ``cycles`` are the outputs transferred back to ``source``
     (for Brunner et al.'s S with the way back).  ``real_target`` are real pieces of the
     target style for the context row, the realism reference and the musicality overlap.
@@ -137,9 +140,6 @@ def evaluate_pairs(inputs: list[Score], outputs: list[Score], target: str, class
     ``feature_judge`` (a metrics/feature_judge.py FeatureJudge that knows ``target``) adds
     the second judge of style's rows beside the classifier's.
     """
-    import time
-
-    from stylegen.baselines import rule_baseline
     if len(inputs) != len(outputs):
         raise StylegenError(f"{len(inputs)} inputs but {len(outputs)} outputs: pairs must match one to one")
     if not inputs:
@@ -232,8 +232,8 @@ def evaluate_pairs(inputs: list[Score], outputs: list[Score], target: str, class
                 **({"cycle_p_source": float(p_cyc[i, s])} if p_cyc is not None and s is not None else {}),
                 **{k: c[k] for k in CONTENT},
                 **({"rule_melody_recall": others["rule"]["melody_recall"]} if rule else {}),
-                "input_beats": content_m.length_beats(a),
-                "output_beats": content_m.length_beats(b),
+                "input_beats": preservation.length_beats(a),
+                "output_beats": preservation.length_beats(b),
             })
             if step:
                 step(1)
@@ -249,8 +249,6 @@ def evaluate_pairs(inputs: list[Score], outputs: list[Score], target: str, class
         timings["content"] = time.perf_counter() - t0
 
         # ---------------------------------------------------------------- realism
-        from stylegen.data.roll import RollSpec
-
         spec = getattr(classifier, "spec", None) or RollSpec(resolution=inputs[0].resolution)
         descs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         giveaway_rows: list[dict] = []

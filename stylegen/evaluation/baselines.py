@@ -2,21 +2,24 @@
 
     rule_baseline(score) -> Score
 
-The melody (the named melody track, else the top voice: ``metrics/melody.py``) is kept note
-for note.  Everything else is replaced, bar by bar (the score's bar lines), by a block chord
-on every beat, one beat long: the bar's most present pitch classes (duration-weighted; at
-most four, each at least a tenth of the strongest) in the octave below middle C (48-59), over
-the pitch class of the bar's lowest accompaniment note in the octave below that (36-47).  The
-pitch classes come from the accompaniment of the bar, or from the melody where the bar has
-no accompaniment.  Tempo map, meter, keys and drums are the input's.  Evaluations report it
-as the ``rule`` row: a system is only "better than a rule" where it beats this row.
+The melody (the named melody track, else the top voice: ``data.content.melody_notes``) is
+kept note for note.  Everything else is replaced, bar by bar (the score's bar lines), by a
+block chord on every beat, one beat long: the bar's most present pitch classes (duration-
+weighted; at most four, each at least a tenth of the strongest) in the octave below middle C
+(48-59), over the pitch class of the bar's lowest accompaniment note in the octave below
+that (36-47).  The pitch classes come from the accompaniment of the bar, or from the melody
+where the bar has no accompaniment.  Tempo map, meter, keys and drums are the input's.
+Evaluations report it as the ``rule`` row: a system is only "better than a rule" where it
+beats this row.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from stylegen.data.content import melody_notes
 from stylegen.data.score import DURATION, ONSET, PITCH, TRACK, VELOCITY, Score, TrackInfo
+from stylegen.metrics.preservation import bar_chroma, bar_edges
 
 CHORD_LOW = 48  # the chord's octave: C3..B3
 BASS_LOW = 36  # the bass's octave: C2..B2
@@ -26,9 +29,6 @@ MIN_PC_SHARE = 0.1
 
 def rule_baseline(score: Score) -> Score:
     """The melody kept, the rest replaced by block chords of each bar's pitch classes on every beat."""
-    from stylegen.metrics.content import bar_chroma, bar_edges
-    from stylegen.metrics.melody import melody_notes
-
     notes = score.notes
     mel = melody_notes(score)
     is_mel = np.isin(notes[:, ONSET].astype(np.int64) * 1024 + notes[:, PITCH] * 8 + notes[:, TRACK] % 8,

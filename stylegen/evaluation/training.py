@@ -35,9 +35,9 @@ import numpy as np
 import torch
 
 from stylegen.errors import StylegenError
-from stylegen.metrics.classifier import load_classifier
+from stylegen.metrics.style_classifier import load_classifier
 from stylegen.metrics.realism import realism_metrics
-from stylegen.metrics.score import selection_score
+from stylegen.metrics.selection import selection_score
 from stylegen.metrics.window import window_metrics
 
 REAL_WINDOWS = 48  # real validation windows per style that realism is measured against

@@ -6,7 +6,7 @@
     read_folder(folder, resolution, progress, what) -> (scores, n_unreadable)
     recipe_pieces(recipe, style, split, resolution, progress, limit=None) -> (names, scores, total, how)
     real_pieces(target, resolution, real=None, recipe=None, classifier_meta=None, ...) -> (scores, note)
-    transfer_pieces(checkpoint, recipe, source, target, ...) -> CheckpointPieces   (metrics/checkpoint_eval.py)
+    transfer_pieces(checkpoint, recipe, source, target, ...) -> CheckpointPieces   (evaluation/checkpoint_eval.py)
 
 A recipe's split of one style is read without reading the other styles: from the data cache
 when it holds that style, else only the split's own files (the split is computed over the
@@ -21,9 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from stylegen.data.midi import SkipFile, read_score
+from stylegen.config import check_paths, load_recipe, recipe_from_dict
+from stylegen.data import dataset as ds
+from stylegen.data.dataset import Piece
+from stylegen.data.midi import SkipFile, list_midi_files, read_score
+from stylegen.data.roll import RollSpec
 from stylegen.data.score import Score, TrackInfo
-from stylegen.data.sources import MIDI_SUFFIXES
+from stylegen.data.sources import list_style
 from stylegen.errors import StylegenError
 
 
@@ -31,23 +35,23 @@ def progress_bar(total: int, desc: str, enabled: bool):
     """A tqdm bar, or None when progress is off."""
     if not enabled:
         return None
-    from tqdm import tqdm
+    from tqdm import tqdm  # only where a progress bar is shown
 
     return tqdm(total=total, desc=desc, unit="file", dynamic_ncols=True, leave=False)
 
 
 def list_midi(folder: Path, what: str) -> dict[str, Path]:
-    """MIDI files under ``folder`` by name (relative path without suffix)."""
+    """MIDI files under ``folder`` (``data.midi.list_midi_files``) by name (relative path
+    without suffix)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise StylegenError(f"{what} {folder}: no such folder")
     found: dict[str, Path] = {}
-    for f in sorted(folder.rglob("*")):
-        if f.is_file() and f.suffix.lower() in MIDI_SUFFIXES and not f.name.startswith("."):
-            key = str(f.relative_to(folder).with_suffix(""))
-            if key in found:
-                raise StylegenError(f"{what} {folder}: two files named {key} ({found[key].name}, {f.name})")
-            found[key] = f
+    for f in list_midi_files(folder):
+        key = str(f.relative_to(folder).with_suffix(""))
+        if key in found:
+            raise StylegenError(f"{what} {folder}: two files named {key} ({found[key].name}, {f.name})")
+        found[key] = f
     return found
 
 
@@ -234,18 +238,12 @@ def piece_name(key: str) -> str:
 def _split_of_style(recipe, style: str, split: str):
     """(pieces or item paths of ``split``, total in the style, how): the cached pieces when
     the data cache holds the style, else the listed files (nothing read)."""
-    from stylegen.data import dataset as ds
-    from stylegen.data.roll import RollSpec
-    from stylegen.data.sources import list_style
-
     one = dataclasses.replace(recipe, styles={style: recipe.styles[style]})
     spec = RollSpec.from_config(recipe.roll)
     items = list_style(one, style)
     cache = ds.cache_dir_for(recipe) / f"{recipe.name}-{style}-{ds._cache_key(items, spec, recipe)}.pkl"
     data = ds._load_cache(cache)
     if data is not None:
-        from stylegen.data.dataset import Piece
-
         keys = [p["key"] for p in data["pieces"]]
         splits = ds.split_keys([ds._split_name(k, recipe) for k in keys], recipe.seed,
                                recipe.data.val_fraction, recipe.data.test_fraction)
@@ -302,8 +300,6 @@ def recipe_pieces(recipe, style: str, split: str, resolution: int, progress: boo
 def classifier_recipe(classifier, style: str | None = None):
     """(the classifier's own recipe, "") when its data is on this machine (and it has
     ``style``), else (None, why; "" when it simply has none)."""
-    from stylegen.config import check_paths, recipe_from_dict
-
     data = getattr(classifier, "meta", {}).get("recipe") if classifier is not None else None
     if not data:
         return None, ""
@@ -323,8 +319,6 @@ def real_pieces(target: str, resolution: int, real: str | None = None, recipe=No
     recipe file: its val split), else ``recipe``'s val split, else the val split of the
     classifier's own recipe when its data is on this machine.  Returns (scores, a note
     saying what was read, unreadable files)."""
-    from stylegen.config import load_recipe
-
     if real and not real.lower().endswith((".yaml", ".yml")):
         scores, bad = read_folder(Path(real), resolution, progress, "--real")
         return scores, (f"real {target} pieces: {len(scores)} files of {real}"

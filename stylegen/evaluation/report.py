@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from stylegen.data.score import Score
+from stylegen.data.score import Score, to_grid
 from stylegen.fileio import atomic_path
-from stylegen.metrics.evaluate import Evaluation
+from stylegen.evaluation.evaluate import Evaluation
 from stylegen.metrics.musicality import METRICS as MUS_METRICS
+from stylegen.metrics.preservation import bar_edges
 
 # (metric key without the row prefix, column title, format)
 SUMMARY_COLUMNS = [
@@ -190,10 +191,10 @@ def format_markdown(ev: Evaluation, plots: list[str] | None = None) -> str:
 
 
 def _plt():
-    import matplotlib
+    import matplotlib  # heavy, and only a report with plots needs it
 
     matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # after the backend is chosen
 
     return plt
 
@@ -256,8 +257,6 @@ def distribution_figures(ev: Evaluation) -> dict[str, object]:
 def roll_array(score: Score, beats: int = 32) -> tuple[np.ndarray, int, int]:
     """(P, T) float image of the first ``beats`` beats (sustain 0.5, onset 1) over the sounding
     pitch range, with its lowest pitch and steps per bar."""
-    from stylegen.metrics.content import bar_edges
-
     edges = bar_edges(score)
     end = beats * score.resolution
     notes = score.notes
@@ -276,10 +275,7 @@ def roll_array(score: Score, beats: int = 32) -> tuple[np.ndarray, int, int]:
 def roll_figure(name: str, inp: Score, out: Score, beats: int = 32):
     """Input above output, the first ``beats`` beats, bar lines in white."""
     plt = _plt()
-    if out.resolution != inp.resolution:
-        from stylegen.metrics.classifier import regrid
-
-        out = regrid(out, inp.resolution)
+    out = to_grid(out, inp.resolution)
     a, lo_a, bar = roll_array(inp, beats)
     b, lo_b, _ = roll_array(out, beats)
     lo = min(lo_a, lo_b)
@@ -339,7 +335,7 @@ def write_report(ev: Evaluation, out_dir: str | Path, logdir: str | Path | None 
         tmp.write_text(text, encoding="utf-8")
     tb_dir = None
     if tensorboard:
-        from torch.utils.tensorboard import SummaryWriter
+        from torch.utils.tensorboard import SummaryWriter  # heavy (tensorboard): only when events are written
 
         tb_dir = Path(logdir) if logdir is not None else out_dir / "tensorboard"
         w = SummaryWriter(str(tb_dir))

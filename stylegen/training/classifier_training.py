@@ -300,12 +300,12 @@ def train_classifier(recipe: Recipe, out_path: str | Path, steps: int | None = N
     cfg = trainer.cfg
     writer = None
     if log_dir is not None:
-        from torch.utils.tensorboard import SummaryWriter
+        from torch.utils.tensorboard import SummaryWriter  # heavy (tensorboard): only when logging
 
         writer = SummaryWriter(str(log_dir))
     bar = None
     if progress:
-        from tqdm import tqdm
+        from tqdm import tqdm  # only where a progress bar is shown
 
         n_params = sum(p.numel() for p in trainer.model.parameters())
         print(f"classifier: {n_params:,} params on {trainer.device}; {len(trainer.train_ds):,} train windows "

@@ -2,8 +2,9 @@ import math
 
 import pytest
 
-from stylegen.metrics.content import (bar_edges, chroma_similarity, content_metrics, contour_correlation,
-                                      length_beats, length_match, onset_f1, top_voice)
+from stylegen.data.content import top_voice_pitches
+from stylegen.metrics.preservation import (bar_edges, chroma_similarity, content_metrics, contour_correlation,
+                                           length_beats, length_match, onset_f1)
 from tests.metrics.helpers import scale, score
 
 C4, E4, F4, G4 = 60, 64, 65, 67
@@ -41,7 +42,7 @@ def test_onset_f1_on_the_grid_and_with_pitch_classes():
 
 def test_top_voice_and_contour_correlation():
     inp = score([(0, 4, 60), (4, 4, 62), (8, 4, 64), (12, 4, 65), (0, 16, 48)])  # a bass under the tune
-    assert top_voice(inp).tolist() == [60] * 4 + [62] * 4 + [64] * 4 + [65] * 4
+    assert top_voice_pitches(inp.notes, inp.length).tolist() == [60] * 4 + [62] * 4 + [64] * 4 + [65] * 4
     up = score([(0, 4, 67), (4, 4, 69), (8, 4, 71), (12, 4, 72)])
     down = score([(0, 4, 72), (4, 4, 70), (8, 4, 68), (12, 4, 67)])  # the mirror image
     assert contour_correlation(inp, up) == pytest.approx(1.0)  # same contour, 7 semitones up

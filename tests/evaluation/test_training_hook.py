@@ -1,4 +1,4 @@
-"""The evaluation hook training calls (metrics/training.py): realism per target style and a
+"""The evaluation hook training calls (evaluation/training.py): realism per target style and a
 selection score that noise cannot win."""
 
 from types import SimpleNamespace
@@ -7,8 +7,12 @@ import numpy as np
 import pytest
 import torch
 
+from stylegen.checkpoint import load_checkpoint, save_checkpoint
 from stylegen.data.roll import RollSpec
-from stylegen.metrics.training import make_eval_fn, real_windows
+from stylegen.evaluation.training import compatible_classifier, make_eval_fn, real_windows, to_pitch_range
+from stylegen.metrics.style_classifier import load_classifier
+from tests.metrics.test_classifier_loading import write_classifier
+from tests.metrics.test_window import SPEC as WSPEC, C, E, roll
 
 SPEC = RollSpec(resolution=4, lowest_pitch=24, n_pitches=84)  # the shipped classifier's rows
 T = 64
@@ -91,7 +95,7 @@ def test_without_a_classifier_the_trainer_selects_by_likelihood(monkeypatch, tmp
 
 def test_the_features_that_give_each_target_style_away_are_logged():
     from stylegen.metrics.realism import FEATURES, descriptors, giveaway
-    from stylegen.metrics.training import GIVEAWAY_TOP
+    from stylegen.evaluation.training import GIVEAWAY_TOP
 
     trainer = fake_trainer()
     fn = make_eval_fn(trainer)
@@ -108,3 +112,53 @@ def test_the_features_that_give_each_target_style_away_are_logged():
     assert m["val/realism/giveaway_max/classical"] == pytest.approx(abs(rows[0]["output"]))
     assert m["val/realism/giveaway_over_0.5/classical"] == sum(abs(r["output"]) > 0.5 for r in rows)
     assert "val/realism/giveaway_max" not in m  # per style only: features of two styles are never averaged
+
+
+def test_training_hook_maps_styles_and_scores(tmp_path, monkeypatch):
+    path = write_classifier(tmp_path / "clf.pt", styles=["b", "a"], spec=WSPEC)
+    ckpt = load_checkpoint(path)  # a decisive judge (a fresh head says about 0.5 to everything)
+    ckpt["models"]["classifier"]["head.weight"] *= 200
+    save_checkpoint(path, ckpt)
+
+    class NoWindows:
+        index = np.zeros((0, 2), np.int64)
+
+        def __len__(self):
+            return 0
+
+    class Trainer:
+        spec = WSPEC
+        styles = ["a", "b", "c"]
+        device = torch.device("cpu")
+        val_ds = NoWindows()  # no real windows: realism (tests/metrics/test_training_hook.py) is left out
+        corpus = None
+        ctx = 0
+
+    fn = make_eval_fn(Trainer(), classifier_path=str(path))
+    x = torch.stack([roll([(0, 16, C)]), roll([(0, 4, E), (8, 8, C + 7)]), roll([(0, 32, C), (4, 4, E)])])
+    out = fn(x, x, torch.tensor([0, 1, 0]), torch.tensor([1, 0, 2]))  # style c is unknown to the classifier
+    assert out["val/content/chroma"] == 1.0
+    # targets b, a, c are the classifier's labels 0, 1 and none: only the first two windows are judged
+    p = load_classifier(path).probs(x.float())
+    assert out["val/strength/target_prob"] == pytest.approx(float(p[0, 0] + p[1, 1]) / 2, abs=1e-6)
+    assert out["val/strength/target_share"] == pytest.approx(float((p[0].argmax() == 0) + (p[1].argmax() == 1)) / 2)
+    unmapped = float(p[0, 1] + p[1, 0]) / 2  # what the recipe's own indices would have given
+    assert abs(unmapped - out["val/strength/target_prob"]) > 0.05  # the check can tell the two apart
+    assert out["val/score"] == float("-inf")  # no realism against real windows: nothing to select by
+    other = RollSpec(resolution=8, lowest_pitch=36, n_pitches=48)
+    clf, why = compatible_classifier(other, ["a"], str(path))
+    assert clf is None and "steps per beat" in why
+    clf, why = compatible_classifier(WSPEC, ["x"], str(path))
+    assert clf is None and "none of the styles" in why
+
+
+def test_rolls_move_onto_the_classifiers_pitch_rows():
+    wide = RollSpec(resolution=4, lowest_pitch=24, n_pitches=84)
+    x = torch.stack([roll([(0, 4, C), (4, 4, 0), (8, 4, 47)])])  # C4, the lowest and the highest row
+    y = to_pitch_range(x, WSPEC, wide)
+    assert y.shape == (1, 2, 32, 84)
+    assert y[0, 1, 0, 60 - 24] == 1 and y[0, 1, 4, 36 - 24] == 1 and y[0, 1, 8, 83 - 24] == 1
+    assert y.sum() == x.sum()
+    back = to_pitch_range(y, wide, WSPEC)
+    assert torch.equal(back, x)
+    assert to_pitch_range(x, WSPEC, WSPEC) is x

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from stylegen.errors import StylegenError
-from stylegen.metrics import combined_score, evaluate_pairs
+from stylegen.evaluation import evaluate_pairs
+from stylegen.metrics import combined_score
 from stylegen.metrics.musicality import METRICS
 from tests.metrics.helpers import StubClassifier, scale
 
@@ -89,7 +90,7 @@ def test_bad_input_is_one_clear_error():
 
 
 def test_report_files_markdown_and_tensorboard(tmp_path):
-    from stylegen.metrics.report import write_report
+    from stylegen.evaluation.report import write_report
 
     ev = evaluate(counts={"unpaired_inputs": 2}, notes=["2 inputs without an output"])
     paths = write_report(ev, tmp_path / "rep", step=3)
@@ -129,7 +130,7 @@ def pitch_judge(styles=("low", "high")):
 
 def test_giveaway_table_and_the_feature_judge_rows(tmp_path):
     from stylegen.metrics.realism import FEATURES, giveaway_summary
-    from stylegen.metrics.report import GIVEAWAY_ROWS, write_report
+    from stylegen.evaluation.report import GIVEAWAY_ROWS, write_report
 
     ev = evaluate(real_target=REAL6, feature_judge=pitch_judge())
     m = ev.metrics

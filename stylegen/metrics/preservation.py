@@ -9,8 +9,9 @@ out: they never enter a piano-roll.
                          a bar silent in both is skipped, a bar silent in one only scores 0
     onset_f1             F1 of the sets of onset steps on the grid (pitch_class=True: of
                          the (onset step, pitch class) pairs)
-    contour_correlation  Pearson correlation of the top voice (highest sounding pitch) of
-                         input and output at the steps where both sound
+    contour_correlation  Pearson correlation of the top voice (highest sounding pitch,
+                         ``data.content.top_voice_pitches``) of input and output at the
+                         steps where both sound
     length_beats         a piece's length in beats (``Score.length``: its end of track)
     length_match         1.0 when the output's music ends where the input's does and the
                          whole lengths agree, each within ``tolerance``
@@ -23,17 +24,15 @@ import math
 
 import numpy as np
 
-from stylegen.data.score import DURATION, ONSET, PITCH, Score
+from stylegen.data.content import top_voice_pitches
+from stylegen.data.score import DURATION, ONSET, PITCH, Score, to_grid
 
 LENGTH_TOLERANCE_BEATS = 1.0
 
 
-def _same_grid(inp: Score, out: Score) -> Score:
-    if out.resolution == inp.resolution:
-        return out
-    from stylegen.metrics.classifier import regrid
-
-    return regrid(out, inp.resolution)
+def same_grid(inp: Score, out: Score) -> Score:
+    """``out`` on ``inp``'s grid (``data.score.to_grid``)."""
+    return to_grid(out, inp.resolution)
 
 
 def bar_edges(score: Score, end: int | None = None) -> np.ndarray:
@@ -77,7 +76,7 @@ def chroma_similarity(inp: Score, out: Score) -> float:
 
     Bars silent in both are skipped; a bar silent in exactly one scores 0.  NaN when every
     bar is silent in both."""
-    out = _same_grid(inp, out)
+    out = same_grid(inp, out)
     edges = bar_edges(inp, max(inp.length, out.length))
     a, b = bar_chroma(inp, edges), bar_chroma(out, edges)
     na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
@@ -94,7 +93,7 @@ def onset_f1(inp: Score, out: Score, pitch_class: bool = False) -> float:
     """F1 between the onset sets of input and output: 2|I & O| / (|I| + |O|).
 
     With ``pitch_class`` an onset is the pair (step, pitch class).  NaN when both are empty."""
-    out = _same_grid(inp, out)
+    out = same_grid(inp, out)
 
     def onsets(s: Score) -> np.ndarray:
         if pitch_class:
@@ -107,21 +106,12 @@ def onset_f1(inp: Score, out: Score, pitch_class: bool = False) -> float:
     return float(2 * len(np.intersect1d(i, o)) / (len(i) + len(o)))
 
 
-def top_voice(score: Score, length: int | None = None) -> np.ndarray:
-    """(T,) the highest sounding MIDI pitch at each step, -1 where nothing sounds."""
-    length = int(score.length if length is None else length)
-    act = _activity(score.notes, length, 128, lambda p: p) > 0  # (T, 128)
-    top = 127 - np.argmax(act[:, ::-1], axis=1)
-    top[~act.any(axis=1)] = -1
-    return top
-
-
 def contour_correlation(inp: Score, out: Score) -> float:
     """Pearson correlation of the input's and the output's top voice over the steps where
     both sound.  NaN with fewer than two such steps or a flat top voice in either."""
-    out = _same_grid(inp, out)
+    out = same_grid(inp, out)
     T = max(inp.length, out.length)
-    a, b = top_voice(inp, T), top_voice(out, T)
+    a, b = top_voice_pitches(inp.notes, T), top_voice_pitches(out.notes, T)
     both = (a >= 0) & (b >= 0)
     if both.sum() < 2:
         return math.nan
@@ -157,7 +147,7 @@ def length_match(inp: Score, out: Score, tolerance: float = LENGTH_TOLERANCE_BEA
 
 def content_metrics(inp: Score, out: Score) -> dict[str, float]:
     """All content metrics of one (input, output) pair."""
-    out = _same_grid(inp, out)
+    out = same_grid(inp, out)
     return {
         "chroma": chroma_similarity(inp, out),
         "onset_f1": onset_f1(inp, out),

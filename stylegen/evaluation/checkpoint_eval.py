@@ -11,8 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stylegen.checkpoint import load_checkpoint
+from stylegen.config import recipe_from_dict
+from stylegen.data.midi import write_score
 from stylegen.errors import StylegenError
-from stylegen.metrics.pieces import progress_bar, recipe_pieces
+from stylegen.evaluation.pieces import progress_bar, recipe_pieces
+from stylegen.metrics.strength import brunner_strength, brunner_total, source_share
+from stylegen.transfer import load
 
 
 @dataclass
@@ -45,16 +50,8 @@ def transfer_pieces(checkpoint: str, source: str, target: str, recipe=None, over
     """Transfer ``recipe``'s (default: the checkpoint's own recipe's) validation pieces of
     ``source`` to ``target`` and back; with ``pair`` also the target's pieces to the source
     and back."""
-    from stylegen.checkpoint import load_checkpoint
-    from stylegen.config import recipe_from_dict
-
     if max_pieces is not None and max_pieces < 1:
         raise StylegenError("--max-pieces must be at least 1")
-    try:
-        # imported here: folder evaluations never need the transfer model and its weights
-        from stylegen.transfer import load
-    except ImportError as e:
-        raise StylegenError(f"checkpoint mode needs stylegen.transfer, which cannot be imported here ({e})") from None
     if recipe is None:
         ckpt = load_checkpoint(checkpoint)
         recipe = recipe_from_dict(ckpt["recipe"], f"{checkpoint} (its recipe)", overrides or [])
@@ -88,8 +85,6 @@ def transfer_pieces(checkpoint: str, source: str, target: str, recipe=None, over
 def save_pairs(names: list[str], inputs: list, outputs: list, out_dir: str | Path) -> None:
     """Write inputs and outputs as MIDI under out_dir/inputs and out_dir/outputs (same names),
     so that ``stylegen evaluate --inputs --outputs`` can score them again."""
-    from stylegen.data.midi import write_score
-
     out_dir = Path(out_dir)
     for n, a, b in zip(names, inputs, outputs):
         write_score(a, out_dir / "inputs" / f"{n}.mid")
@@ -99,8 +94,6 @@ def save_pairs(names: list[str], inputs: list, outputs: list, out_dir: str | Pat
 def pair_strength(classifier, source: str, target: str, reverse: tuple, s_forward: float) -> dict[str, float]:
     """Brunner et al.'s S of the reverse direction (target -> source -> target) and S_tot of
     the pair, from the reverse pieces (names, inputs, outputs, cycles)."""
-    from stylegen.metrics.strength import brunner_strength, brunner_total, source_share
-
     _, r_in, r_out, r_cyc = reverse
     t, s = classifier.index(target), classifier.index(source)
     p_in, p_out, p_cyc = (classifier.classify(x) for x in (r_in, r_out, r_cyc))
