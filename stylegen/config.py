@@ -103,7 +103,6 @@ class GeneratorConfig:
     channels: int = 8  # C: interval kernels of the step decoder (how a step's notes depend on each other)
     reach: int = 24  # semitones each interval kernel sees, up and down
     max_notes: int = 12  # onsets one step may start
-    mixture: int = 4  # the previous generator ("texture") only: components of its per-step mixture
     dropout: float = 0.1
 
 
@@ -548,8 +547,8 @@ def _check(recipe: Recipe, check_models: bool = True) -> None:
     if not 0.0 <= ct.label_smoothing < 1.0:
         bad("classifier_training.label_smoothing", "must be in [0, 1)")
     g = recipe.model.generator
-    for k in ("hidden_size", "num_layers", "style_dim", "frame_dim", "mixture", "codes", "code_dim", "prior_size",
-              "channels", "reach", "max_notes"):
+    for k in ("hidden_size", "num_layers", "style_dim", "frame_dim", "codes", "code_dim", "prior_size", "channels",
+              "reach", "max_notes"):
         if getattr(g, k) < 1:
             bad(f"model.generator.{k}", "must be at least 1")
     if not 0.0 <= g.dropout < 1.0:

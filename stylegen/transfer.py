@@ -124,7 +124,10 @@ def load(checkpoint: str | os.PathLike | None = None, device: str | torch.device
     try:
         generator = build_model(ckpt, "generator")
     except KeyError as e:
-        raise StylegenError(f"{path}: cannot rebuild its generator ({e.args[0] if e.args else e})") from None
+        why = e.args[0] if e.args else e
+        if ckpt["model_config"]["generator"].get("name") == "texture":  # the generator before the planned one
+            why = "it is the earlier 'texture' generator, replaced by 'planned': train the recipe again with this version"
+        raise StylegenError(f"{path}: cannot rebuild its generator ({why})") from None
     spec = RollSpec.from_dict(ckpt["spec"])
     cspec = ContentSpec.from_dict(ckpt["content"])
     styles = list(ckpt["styles"])

@@ -102,6 +102,12 @@ def test_load_errors_are_one_clear_line(tmp_path, ckpt):
     save_checkpoint(tmp_path / "old.pt", old)  # the frame-wise generator's layout had no content spec
     with pytest.raises(StylegenError, match="old.pt: a checkpoint of the old frame-wise generator"):
         load(tmp_path / "old.pt")
+    texture = {k: v for k, v in load_checkpoint(ckpt).items() if k != "format"}
+    texture["model_config"] = {**texture["model_config"],
+                               "generator": {**texture["model_config"]["generator"], "name": "texture"}}
+    save_checkpoint(tmp_path / "texture.pt", texture)  # the generator before the planned one
+    with pytest.raises(StylegenError, match="texture.pt: cannot rebuild its generator .it is the earlier 'texture'"):
+        load(tmp_path / "texture.pt")
     with pytest.raises(StylegenError, match="CUDA is not available") if not torch.cuda.is_available() else \
             pytest.raises(StylegenError, match="unknown device"):
         load(ckpt, device="cuda" if not torch.cuda.is_available() else "tpu")

@@ -6,5 +6,4 @@ Importing this package registers every model in ``registry``.
 from stylegen.models import classifier  # noqa: F401  (each import registers its models)
 from stylegen.models import discriminator  # noqa: F401
 from stylegen.models import generator  # noqa: F401
-from stylegen.models import generator_v1  # noqa: F401
 from stylegen.models import harmony  # noqa: F401
