@@ -42,7 +42,7 @@ from stylegen.evaluation.judge_training import train_feature_judge
 from stylegen.evaluation.pieces import recipe_pieces
 from stylegen.transfer import load
 
-KEYS = ("strength/target_share", "judge/target_share", "content/melody_recall", "content/chroma",
+KEYS = ("strength/target_share", "feature_judge/target_share", "content/melody_recall", "content/chroma",
         "realism/fd", "realism/auc")
 
 
