@@ -243,6 +243,9 @@ def _split_of_style(recipe, style: str, split: str):
     items = list_style(one, style)
     cache = ds.cache_dir_for(recipe) / f"{recipe.name}-{style}-{ds._cache_key(items, spec, recipe)}.pkl"
     data = ds._load_cache(cache)
+    if data is not None:  # stored relative to the data folder: this checkout's keys, as prepare() maps them
+        root = ds.data_root(recipe)
+        data = ds._with_keys(data, {ds._split_name(it.key, root): it.key for it in items})
     if data is not None:
         keys = [p["key"] for p in data["pieces"]]
         splits = ds.split_keys([ds._split_name(k, recipe) for k in keys], recipe.seed,
