@@ -6,7 +6,8 @@
 For each of ``--songs`` validation songs of ``--source`` (spread over the split), one PNG
 with three panels on the same pitch axis and scale: the input, the output transferred to
 ``--target`` (the kept melody in red), and the first ``--bars`` bars of a real validation
-piece of ``--target``.  Also writes the outputs as MIDI and, with --wav, audio.
+piece of ``--target`` (of the train split when the source is the target, so never the input itself).
+Also writes the outputs as MIDI and, with --wav, audio.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ def main() -> None:
     model = load(args.checkpoint)
     recipe = load_recipe(args.recipe, args.set)
     names, songs, _, _ = recipe_pieces(recipe, args.source, "val", 4, progress=False, limit=args.songs, spread=True)
-    real_names, reals, _, _ = recipe_pieces(recipe, args.target, "val", 4, progress=False, limit=args.songs, spread=True)
+    real_split = "train" if args.source == args.target else "val"  # never the input itself
+    real_names, reals, _, _ = recipe_pieces(recipe, args.target, real_split, 4, progress=False, limit=args.songs,
+                                            spread=True)
     for i, (name, song) in enumerate(zip(names, songs)):
         result = model.transfer_score(song, args.target, seed=args.seed, free_melody=args.free_melody)
         mel = next((k for k, t in enumerate(result.tracks) if t.is_melody), None)
