@@ -1,4 +1,4 @@
-"""Transfer speed and memory on the texture generator (one causal pass of ``sample``).
+"""Transfer speed and memory of the generator (one causal pass of ``sample``).
 
     python benchmarks/bench_transfer.py [--checkpoint PATH] [--song MIDI] [--runs 3]
                                         [--folder 30] [--batch-sizes 1,8,16,32]

@@ -1,4 +1,4 @@
-"""Harmony plans: the content the texture generator hears, written by the harmony model
+"""Harmony plans: the content the generator hears, written by the harmony model
 (``models/harmony.py``) where a piece has no harmony of its own.
 
     resolve_form(form, bars) -> [Section]      "AABA" (or the default for the length) as

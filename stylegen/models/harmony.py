@@ -1,7 +1,7 @@
 """The harmony model: a style-conditioned LSTM over harmony blocks that plans what the
-texture generator hears.
+generator hears.
 
-The texture generator (``models/generator.py``) hears a piece's content
+The generator (``models/generator.py``) hears a piece's content
 (``data/content.py``): per harmony block (``content.block`` steps from each bar line) the
 set of sounding pitch classes (and the bass when the content spec has it), a "harmony
 withheld" flag and the position in the bar.  Composition and a bare melody have no such
