@@ -76,7 +76,8 @@ def retrieval_plans(model, recipe, style: str, seed: int, windows: int = 2000):
     idx = np.flatnonzero(np.array([corpus.pieces[p].style for p in ds.index[:, 0]]) == s)
     idx = idx[np.linspace(0, len(idx) - 1, min(windows, len(idx))).round().astype(int)]
     G = model.generator
-    phrases = torch.cat([G.encode_plan(b["roll"], b["pos"]) for b in
+    bars = recipe.data.window_bars  # a 64-step window holds more bars in 3/4: keep its first ``bars``
+    phrases = torch.cat([G.encode_plan(b["roll"], b["pos"])[:, :bars] for b in
                          (collate_windows([ds[int(i)] for i in idx[lo: lo + 256]]) for lo in range(0, len(idx), 256))])
     rng = np.random.default_rng(seed)
 
