@@ -73,7 +73,6 @@ def test_rollouts_keep_the_melody_and_change_the_style(tiny_recipe):
     batch = t.stream.batch(0)
     x, p, tgt, fake = t.adversarial.rollout(t.G, batch["roll"], batch["pos"], batch["style"])
     assert fake.shape == (4, 2, 8, 48) and (tgt != batch["style"]).all()
-    from stylegen.data.content import top_voice
 
     mel = top_voice(x)
     assert torch.equal(fake[:, 1][mel], x[:, 1][mel])  # the melody's cells are the input's
@@ -227,6 +226,33 @@ def test_cli_smoke_trains_end_to_end(tiny_root, tmp_path, capsys):
     assert (tmp_path / "run" / "checkpoints" / "step-0000004.pt").is_file()
     assert (tmp_path / "run" / "checkpoints" / "best.pt").is_file()
     assert list((tmp_path / "run").glob("events.out.tfevents.*"))
+
+
+def test_train_export_and_transfer_through_the_cli(tiny_root, tmp_path, capsys):
+    """The whole chain on the tests' own data: a few likelihood and adversarial steps of the
+    planned generator, exported, then a song transferred with it through the CLI."""
+    from stylegen.transfer import read_midi
+    from tests.midifiles import Track, scale_piece, write_midi
+    from tests.training.conftest import SMALL_MODEL
+
+    run = tmp_path / "run"
+    assert main(["train", str(ROOT / "tests" / "recipes" / "tiny.yaml"), f"data_root={tiny_root}",
+                 f"data.cache_dir={tmp_path / 'cache'}", "schedule.steps=3", "schedule.adversarial_start=2",
+                 "schedule.eval_every=3", "checkpoint.every=3", *SMALL_MODEL, "--run-dir", str(run), "--quiet"]) == 0
+    release = tmp_path / "release.pt"
+    assert main(["export", str(run / "checkpoints" / "step-0000003.pt"), "-o", str(release)]) == 0
+    assert load_checkpoint(release)["model_config"]["generator"]["name"] == "planned"
+    song = write_midi(tmp_path / "song.mid", [Track(scale_piece(4, 72), name="Melody"),
+                                              Track([(float(b), 1.0, 48 + b % 5, 70) for b in range(16)], name="Piano")])
+    out = tmp_path / "song.b.mid"
+    capsys.readouterr()
+    assert main(["transfer", str(song), "--style", "b", "--checkpoint", str(release), "-o", str(out)]) == 0
+    assert "song.b.mid" in capsys.readouterr().out
+    src, got = read_midi(song), read_midi(out)
+    melody = src.notes[src.notes[:, 4] == 0]
+    kept = got.notes[got.notes[:, 4] == next(i for i, t in enumerate(got.tracks) if t.is_melody)]
+    assert sorted(map(tuple, melody[:, :3].tolist())) == sorted(map(tuple, kept[:, :3].tolist()))
+    assert got.length == src.length
 
 
 def test_resuming_a_finished_run_says_it_is_complete_and_how_to_extend_it(tiny_root, tmp_path, capsys):
