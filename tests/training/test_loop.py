@@ -8,7 +8,7 @@ import torch
 
 from stylegen.checkpoint import load_checkpoint
 from stylegen.cli import main
-from stylegen.data.content import content_features
+from stylegen.data.content import content_features, top_voice
 from stylegen.data.dataset import prepare
 from stylegen.errors import StylegenError
 from stylegen.training.loop import Trainer, find_resume, train
