@@ -5,15 +5,15 @@
 
 Each checkpoint rebuilds the validation windows of the recipe (with its context bars) and
 scores them teacher-forced with their own content and style, as training's evaluation
-does, but on more windows (spread evenly over the split).  Used for the model cards'
-comparisons: a mixture over a step's notes (K > 1) against independent notes (K = 1), and
-the planned generator's serial step decoder against the mixture.
+does, but on more windows (spread evenly over the split).
 
-For a planned generator it reports the notes given their plan (``nll``), the plan's own
-cost spread over the window's frames (``plan``: the prior's NLL of the window's bar codes
-divided by its frames) and their sum (``total``).  Since the plan is a function of the
-roll, -log p(roll) <= total: ``total`` is the number to set against a model without a
-plan (an upper bound on its NLL, so the comparison is conservative).
+It reports the notes given their plan (``nll``), the plan's own cost spread over the
+window's frames (``plan``: the prior's NLL of the window's bar codes divided by its frames)
+and their sum (``total``).  Since the plan is a function of the roll, -log p(roll) <= total:
+``total`` is the number to set against a model without a plan (an upper bound on its NLL,
+so the comparison is conservative).  The model card's figure for the previous release (a
+generator without a plan, no longer in the registry) was measured with this script at the
+commit before it was replaced (2022ec4).
 """
 
 from __future__ import annotations
@@ -26,22 +26,11 @@ import torch
 
 from stylegen.checkpoint import build_model, load_checkpoint
 from stylegen.config import load_recipe
-from stylegen.data.content import ContentSpec, content_features
+from stylegen.data.content import ContentSpec
 from stylegen.data.dataset import prepare, window_steps
+from stylegen.data.texture import bar_ids
 from stylegen.data.windows import WindowDataset, collate_windows
 from stylegen.training.likelihood import nll_per_style
-
-
-@torch.no_grad()
-def _nll_without_plan(G, batch, spec, cspec, ctx: int, n_styles: int) -> torch.Tensor:
-    """(n_styles,) NLL per scored frame of a generator without a plan (the mixture model)."""
-    roll, pos, style = batch["roll"], batch["pos"], batch["style"]
-    per_window = -G.log_prob(roll, content_features(roll, pos, spec, cspec), style)[:, ctx:].mean(dim=1)
-    out = torch.full((n_styles,), float("nan"))
-    for s in range(n_styles):
-        if (style == s).any():
-            out[s] = per_window[style == s].mean()
-    return out
 
 
 def main() -> None:
@@ -66,18 +55,13 @@ def main() -> None:
         cspec = ContentSpec.from_dict(ckpt["content"])
         S = len(corpus.styles)
         sums, plan_sums, counts = torch.zeros(S), torch.zeros(S), torch.zeros(S)
-        planned = hasattr(G, "encode_plan")
         for lo in range(0, len(pick), args.batch):
             batch = collate_windows([ds[int(i)] for i in pick[lo: lo + args.batch]])
             with torch.no_grad():
-                if planned:
-                    per, per_plan = nll_per_style(G, batch, corpus.spec, cspec, ctx, S)
-                    frames = batch["roll"].shape[2] - ctx
-                    bars = G.encode_plan(batch["roll"], batch["pos"]).shape[1]
-                    per_plan = per_plan * bars / frames  # nats per bar -> per scored frame
-                else:
-                    per = _nll_without_plan(G, batch, corpus.spec, cspec, ctx, S)
-                    per_plan = torch.zeros(S)
+                per, per_plan = nll_per_style(G, batch, corpus.spec, cspec, ctx, S)
+            frames = batch["roll"].shape[2] - ctx
+            bars = int(bar_ids(batch["pos"]).max()) + 1  # the plan's bars: one code each
+            per_plan = per_plan * bars / frames  # nats per bar -> per scored frame
             n = torch.bincount(batch["style"], minlength=S).float()
             ok = torch.isfinite(per)
             sums[ok] += per[ok] * n[ok]
@@ -90,8 +74,7 @@ def main() -> None:
                 per_style[s] = {"nll": round(nll, 3), "plan": round(plan, 3), "total": round(nll + plan, 3)}
         per_style["mean over styles"] = {k: round(float(np.mean([v[k] for v in per_style.values()])), 3)
                                          for k in ("nll", "plan", "total")}
-        results[path] = {"generator": ckpt["model_config"]["generator"]["name"],
-                         "mixture": ckpt["model_config"]["generator"].get("mixture"), "step": ckpt.get("step"),
+        results[path] = {"generator": ckpt["model_config"]["generator"]["name"], "step": ckpt.get("step"),
                          "nll": per_style, "windows": int(counts.sum())}
         print(path, json.dumps(results[path]), flush=True)
     print(json.dumps(results, indent=1))

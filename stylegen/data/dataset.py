@@ -210,6 +210,18 @@ def _atomic_pickle(obj, path: Path) -> None:
         pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def style_cache_path(recipe: Recipe, style: str, items: list[Item], spec: RollSpec) -> Path:
+    """Where the cache of ``style`` read from ``items`` on ``spec``'s grid lives."""
+    return cache_dir_for(recipe) / _cache_name(recipe, style, _cache_key(items, spec, recipe))
+
+
+def read_style_cache(path: Path, items: list[Item], root: str) -> dict | None:
+    """A style's cache with this checkout's keys (the file stores them relative to the data
+    folder ``root``), or None: missing, damaged, old, or naming a file ``items`` lacks."""
+    data = _load_cache(path)
+    return None if data is None else _with_keys(data, {_split_name(it.key, root): it.key for it in items})
+
+
 def _load_cache(path: Path) -> dict | None:
     """A style's cache (keys relative to the data folder), or None (missing, damaged, old)."""
     if not path.is_file():
@@ -261,11 +273,9 @@ def load_styles(recipe: Recipe, spec: RollSpec, progress: Callable | None = None
     root = data_root(recipe)
     for style, items in found.items():
         report = StyleReport(style=style, found=len(items))
-        cache = cache_dir_for(recipe) / _cache_name(recipe, style, _cache_key(items, spec, recipe))
+        cache = style_cache_path(recipe, style, items, spec)
         report.cache_file = str(cache)
-        data = _load_cache(cache) if use_cache else None
-        if data is not None:  # stored relative to the data folder: this checkout's keys
-            data = _with_keys(data, {_split_name(it.key, root): it.key for it in items})
+        data = read_style_cache(cache, items, root) if use_cache else None
         if data is None:
             to_read[style] = cache
             out[style] = ([], report)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from stylegen.data.content import top_voice
 from stylegen.data.roll import ONSET_CH, SUSTAIN_CH
@@ -44,8 +43,7 @@ def descriptor_dim(bar_steps: int) -> int:
 def bar_ids(pos: torch.Tensor) -> torch.Tensor:
     """(B, T) bar positions -> (B, T) long: index of each step's bar (a bar starts where
     pos == 0, and at step 0)."""
-    starts = pos == 0
-    starts = starts.clone()
+    starts = pos == 0  # a new tensor: safe to write into
     starts[..., 0] = True
     return torch.cumsum(starts.long(), dim=-1) - 1
 
@@ -142,6 +140,3 @@ def fit_codebook(desc: np.ndarray, k: int, iters: int = 25, seed: int = 0) -> np
         c = torch.where(cnt > 0, sums / cnt.clamp_min(1), c)
     return c.numpy()
 
-
-def code_onehot(codes: torch.Tensor, k: int) -> torch.Tensor:
-    return F.one_hot(codes.long(), k).float()

@@ -241,11 +241,7 @@ def _split_of_style(recipe, style: str, split: str):
     one = dataclasses.replace(recipe, styles={style: recipe.styles[style]})
     spec = RollSpec.from_config(recipe.roll)
     items = list_style(one, style)
-    cache = ds.cache_dir_for(recipe) / f"{recipe.name}-{style}-{ds._cache_key(items, spec, recipe)}.pkl"
-    data = ds._load_cache(cache)
-    if data is not None:  # stored relative to the data folder: this checkout's keys, as prepare() maps them
-        root = ds.data_root(recipe)
-        data = ds._with_keys(data, {ds._split_name(it.key, root): it.key for it in items})
+    data = ds.read_style_cache(ds.style_cache_path(recipe, style, items, spec), items, ds.data_root(recipe))
     if data is not None:
         keys = [p["key"] for p in data["pieces"]]
         splits = ds.split_keys([ds._split_name(k, recipe) for k in keys], recipe.seed,

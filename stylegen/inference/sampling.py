@@ -78,14 +78,9 @@ def sample_seeded(G, pieces: list, style: torch.Tensor, *, strength: float, temp
 def prime(G, roll: torch.Tensor, content: torch.Tensor, style: torch.Tensor, device: torch.device | str = "cpu",
           threads: int | None = 1):
     """The generator's state after it has heard ``roll`` (2, T, P) with ``content`` (T, D)
-    as if it had written it (one teacher-forced pass: step t reads the frame of t - 1)."""
+    as if it had written it (``G.hear``: one teacher-forced pass with the roll's own plan)."""
     with torch.inference_mode(), torch_threads(threads):
-        if hasattr(G, "hear"):  # the planned generator hears the primer with its own plan
-            return G.hear(roll.float()[None].to(device), content[None].to(device), style.to(device))
-        r = roll.float()[None].to(device)  # (1, 2, T, P)
-        prev = torch.cat([torch.zeros_like(r[:, :, :1]), r[:, :, :-1]], dim=2)
-        _, _, state = G(prev, content[None].to(device), style.to(device), None)
-    return state
+        return G.hear(roll.float()[None].to(device), content[None].to(device), style.to(device))
 
 
 __all__ = ["sample_pieces", "sample_seeded", "prime", "pad_batch"]

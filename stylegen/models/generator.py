@@ -55,7 +55,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from stylegen.data.texture import assign_codes, bar_descriptors, bar_ids, descriptor_dim, positions_from_content
+from stylegen.data.texture import (assign_codes, bar_descriptors, bar_ids, descriptor_dim, positions_from_content,
+                                   step_codes)
 from stylegen.models.registry import register
 
 OFF, ONSET, HOLD = 0, 1, 2
@@ -199,7 +200,7 @@ class PlannedTexture(nn.Module):
             nn.init.zeros_(self.count.weight)
             nn.init.zeros_(self.last.weight)
         q = torch.arange(P)
-        self.register_buffer("_gap_index", (q[None, :] * 0 + torch.arange(P + 1)[:, None] - q[None, :]).clamp(0, P),
+        self.register_buffer("_gap_index", (torch.arange(P + 1)[:, None] - q[None, :]).clamp(0, P),
                              persistent=False)  # (P + 1, P): last - q
         self.register_buffer("_below", q[None, :] < torch.arange(P + 1)[:, None], persistent=False)  # (P+1, P)
         d = torch.arange(P)[:, None] - torch.arange(P)[None, :]  # p - q
@@ -245,10 +246,8 @@ class PlannedTexture(nn.Module):
         cnt = x.new_zeros(B, n, 1).scatter_add_(1, ids[..., None], x.new_ones(B, T, 1))
         return sums / cnt.clamp_min(1)
 
-    def plan_log_prob(self, codes: torch.Tensor, content: torch.Tensor, style: torch.Tensor,
-                      bars: torch.Tensor | None = None) -> torch.Tensor:
-        """Teacher-forced log-likelihood of a plan: codes (B, N) -> (B, N) nats.  ``bars``
-        (B, N) bool marks the bars that count (default: all)."""
+    def plan_log_prob(self, codes: torch.Tensor, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced log-likelihood of a plan: codes (B, N) -> (B, N) nats."""
         ids = bar_ids(positions_from_content(content, self.bar_steps))
         N = codes.shape[1]
         prev = torch.cat([torch.full_like(codes[:, :1], self.codes), codes[:, :-1]], 1)
@@ -360,7 +359,7 @@ class PlannedTexture(nn.Module):
         pos = positions_from_content(content, self.bar_steps)
         ids = bar_ids(pos)
         lb = gather_steps(roll, lookback_index(pos))  # (B, 2, T, P)
-        out, bias, _ = self(prev, content, style, plan.gather(1, ids), lb, state)
+        out, bias, _ = self(prev, content, style, step_codes(plan, ids), lb, state)
         hold, base, v, u, stop = self._split(out.float(), bias.float()[:, None], lb.permute(0, 2, 1, 3))
         y = roll_to_states(torch.cat([first[:, :, None], roll], dim=2))[:, 1:]  # (B, T, P)
         could = prev[:, 1] > 0.5  # a note sounded at t-1
@@ -428,7 +427,7 @@ class PlannedTexture(nn.Module):
                 plan_gen = torch.Generator(device=generator.device).manual_seed(seed)
             plan = self.sample_plan(content, style, guidance, temperature, plan_gen)
         pos = positions_from_content(content, self.bar_steps)
-        step_code = plan.gather(1, bar_ids(pos))  # (B, T)
+        step_code = step_codes(plan, bar_ids(pos))  # (B, T)
         lb_index = lookback_index(pos)  # (B, T)
         prev = content.new_zeros(B, 2, P) if first is None else first
         state = self.init_state(B, dev) if state is None else state
@@ -539,6 +538,6 @@ class PlannedTexture(nn.Module):
         teacher-forced pass with the roll's own plan): to continue a primer."""
         prev = torch.cat([torch.zeros_like(roll[:, :, :1]), roll[:, :, :-1]], dim=2)
         pos = positions_from_content(content, self.bar_steps)
-        plan = self.encode_plan(roll, pos).gather(1, bar_ids(pos))
+        plan = step_codes(self.encode_plan(roll, pos), bar_ids(pos))
         _, _, state = self(prev, content, style, plan, gather_steps(roll, lookback_index(pos)), None)
         return state

@@ -179,9 +179,8 @@ class Trainer:
 
         self.model_config = model_configs(recipe, self.spec, self.n_styles)
         self.G = build_from_config(self.model_config["generator"], "generator").to(device)
-        if hasattr(self.G, "codebook"):  # a planned generator: its texture codes, from real bars
-            with torch.no_grad():
-                self.G.codebook.copy_(torch.from_numpy(self.fit_codebook()).to(device))
+        with torch.no_grad():  # the generator's texture codes, from real bars (a resumed run loads its own)
+            self.G.codebook.copy_(torch.from_numpy(self.fit_codebook()).to(device))
         self.D = build_from_config(self.model_config["discriminator"], "discriminator").to(device)
         o = recipe.optim
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr_g, betas=o.betas, weight_decay=o.weight_decay)

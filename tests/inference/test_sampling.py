@@ -148,20 +148,3 @@ def test_prime_is_the_state_of_writing_the_primer_step_by_step():
         assert torch.allclose(h, h2, atol=1e-5) and torch.allclose(cc, c2, atol=1e-5)
     shifted = prime(G, torch.cat([torch.zeros_like(roll[:, :1]), roll[:, :-1]], 1), c, style)
     assert not all(torch.allclose(h, h2, atol=1e-3) for (h, _), (h2, _) in zip(shifted, state))
-
-
-def test_prime_without_hear_teacher_forces_each_step_with_the_frame_before():
-    seen = {}
-
-    class Old(torch.nn.Module):  # a generator without ``hear``: the forward pass primes it
-        def forward(self, prev, content, style, state):
-            seen.update(prev=prev, content=content, style=style, state=state)
-            return None, None, "the state"
-
-    roll = torch.arange(2 * 3 * 2, dtype=torch.float32).reshape(2, 3, 2)
-    content = torch.ones(3, 4)
-    assert prime(Old(), roll, content, torch.tensor([1])) == "the state"
-    prev = seen["prev"]
-    assert prev.shape == (1, 2, 3, 2) and not prev[:, :, 0].any()  # step 0 hears silence
-    assert torch.equal(prev[0, :, 1:], roll[:, :-1])  # step t hears the frame of t - 1
-    assert torch.equal(seen["content"], content[None]) and seen["state"] is None
