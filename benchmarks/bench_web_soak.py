@@ -42,6 +42,8 @@ sys.path.insert(0, str(ROOT))
 
 from common import machine  # noqa: E402
 
+from stylegen.web.service import bytes_in  # noqa: E402  (the server's own measure of what its jobs hold)
+
 TIMEOUT = 300  # seconds for one request (the server is on this machine)
 
 
@@ -68,18 +70,6 @@ def post(url: str, fields: dict[str, str], path: Path | None = None) -> tuple[in
             return r.status, json.load(r)
     except urllib.error.HTTPError as e:
         return e.code, json.load(e)
-
-
-def folder_bytes(root: Path) -> int:
-    total = 0
-    for dirpath, _, files in os.walk(root):
-        for f in files:
-            try:
-                total += os.stat(os.path.join(dirpath, f)).st_size
-            except OSError:  # removed while we walked: the server pruned it
-                pass
-    return total
-
 
 def rss_kb(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
@@ -137,7 +127,7 @@ def main() -> None:
 
         def sampler():  # the folder while requests run, every 0.2 s
             while not stop.wait(0.2):
-                peak["any"] = max(peak["any"], folder_bytes(job_root))
+                peak["any"] = max(peak["any"], bytes_in(job_root))
 
         threading.Thread(target=sampler, daemon=True).start()
         t0 = time.perf_counter()
@@ -170,7 +160,7 @@ def main() -> None:
                                files[done % len(files)])
                 statuses[code] = statuses.get(code, 0) + 1
                 done += 1
-            rows.append((done, folder_bytes(job_root), rss_kb(server.pid)))
+            rows.append((done, bytes_in(job_root), rss_kb(server.pid)))
         seconds = time.perf_counter() - t0
         stop.set()
         if a.trace:

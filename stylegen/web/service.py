@@ -277,7 +277,7 @@ class Service:
 
     def folder_bytes(self) -> int:
         """Bytes in the job folders now."""
-        return sum(_bytes_in(job) for job in list(self._jobs))
+        return sum(bytes_in(job) for job in list(self._jobs))
 
     def file(self, job: str, part: str, name: str) -> Path | None:
         """A file a job wrote, or None (nothing outside the job's in/ and out/ folders)."""
@@ -450,7 +450,7 @@ class Service:
             except StylegenError as e:
                 raise StylegenError(self._clean(str(e), job)) from None
             finally:
-                self._sizes[job] = _bytes_in(job)
+                self._sizes[job] = bytes_in(job)
                 self._prune()
 
     def _prune(self) -> None:
@@ -549,7 +549,7 @@ class Service:
                 "audio": self._url(job, wav), "wav_name": wav.name}
 
 
-def _bytes_in(folder: Path) -> int:
+def bytes_in(folder: Path) -> int:
     """Bytes of the files under ``folder`` (0 when it is gone)."""
     total = 0
     for dirpath, _, files in os.walk(folder):
