@@ -19,6 +19,9 @@ Optional parts: a "gan" checkpoint may also hold the harmony model (``models/har
 as ``models["harmony"]``, ``model_config["harmony"]`` and ``harmony`` (what it was trained
 on: recipe, content spec, styles, steps, validation NLL).  Checkpoints without it load as
 before; :func:`put_harmony` adds it to an existing checkpoint (every other part kept).
+An exported checkpoint keeps the discriminator (``models["discriminator"]``) for
+``stylegen adapt``; inference never reads it.  One written by ``stylegen adapt`` also has
+``adapted``: the checkpoint it grew from, the styles it added, their data and figures.
 """
 
 from __future__ import annotations
@@ -75,20 +78,21 @@ def export_inference(src: str | os.PathLike, dst: str | os.PathLike, half: bool 
     """Write a release checkpoint for transfer and generation from a training checkpoint.
 
     It keeps what inference needs and what a model card cites (kind "gan", the generator's
-    weights and config, roll and content specs, styles, recipe, step, metrics) and drops the discriminator,
-    optimiser and RNG states, a fifth of the size.  ``half`` stores the weights as float16
-    (half the size again; :func:`stylegen.load` casts them back to float32).  The result
-    has ``inference_only: True``: training cannot resume from it.
+    weights and config, roll and content specs, styles, recipe, step, metrics), and the
+    discriminator, which ``stylegen adapt`` trains against when it adds a style (a quarter
+    of the generator's size); it drops the optimiser and RNG states.  ``half`` stores the
+    weights as float16 (half the size; :func:`stylegen.load` casts them back to float32).
+    The result has ``inference_only: True``: ``stylegen train`` cannot resume from it.
 
         >>> export_inference("runs/pop2classical/RUN/checkpoints/best.pt", "checkpoints/x.pt")  # doctest: +SKIP
     """
     ckpt = load_checkpoint(src, kind="gan")
     if "generator" not in ckpt["models"] or "generator" not in ckpt["model_config"]:
         raise StylegenError(f"{src}: the checkpoint holds no generator")
-    weights = {}
-    for k, v in ckpt["models"]["generator"].items():
-        v = v.detach().cpu().clone()
-        weights[k] = v.half() if half and v.is_floating_point() else v
+    def weights(name: str) -> dict:
+        return {k: (v.detach().cpu().clone().half() if half and v.is_floating_point() else v.detach().cpu().clone())
+                for k, v in ckpt["models"][name].items()}
+
     payload = {
         "kind": "gan",
         "inference_only": True,
@@ -97,7 +101,7 @@ def export_inference(src: str | os.PathLike, dst: str | os.PathLike, half: bool 
         "spec": ckpt["spec"],
         "content": ckpt.get("content"),
         "styles": list(ckpt["styles"]),
-        "models": {"generator": weights},
+        "models": {"generator": weights("generator")},
         "model_config": {"generator": dict(ckpt["model_config"]["generator"])},
         "step": ckpt.get("step"),
         "metrics": dict(ckpt.get("metrics") or {}),
@@ -105,17 +109,20 @@ def export_inference(src: str | os.PathLike, dst: str | os.PathLike, half: bool 
     }
     if "best_metric" in ckpt:
         payload["best_metric"] = ckpt["best_metric"]
-    if HARMONY in ckpt["models"] and HARMONY in ckpt["model_config"]:  # the optional harmony part goes along
-        payload["models"][HARMONY] = {k: (v.detach().cpu().clone().half() if half and v.is_floating_point()
-                                          else v.detach().cpu().clone()) for k, v in ckpt["models"][HARMONY].items()}
-        payload["model_config"][HARMONY] = dict(ckpt["model_config"][HARMONY])
+    for part in (DISCRIMINATOR, HARMONY):  # the optional parts go along
+        if part in ckpt["models"] and part in ckpt["model_config"]:
+            payload["models"][part] = weights(part)
+            payload["model_config"][part] = dict(ckpt["model_config"][part])
+    if HARMONY in payload["models"]:
         payload[HARMONY] = dict(ckpt.get(HARMONY) or {})
+
     return save_checkpoint(dst, payload)
 
 
 # --------------------------------------------------------------------------- the harmony part
 
 HARMONY = "harmony"
+DISCRIMINATOR = "discriminator"
 
 
 def harmony_part(ckpt: dict) -> tuple[dict, dict, dict] | None:

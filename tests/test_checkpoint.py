@@ -87,7 +87,7 @@ def test_a_failed_write_leaves_the_old_checkpoint(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
 
 
-def test_export_keeps_the_generator_only_and_can_halve_it(tmp_path):
+def test_export_keeps_the_generator_and_discriminator_only_and_can_halve_them(tmp_path):
     g = model(3)  # any registered module stands in for the generator here
     src = save_checkpoint(tmp_path / "train.pt", {
         "kind": "gan", "recipe": {"name": "t"}, "spec": {"resolution": 4}, "styles": ["a", "b"], "step": 50,
@@ -96,8 +96,9 @@ def test_export_keeps_the_generator_only_and_can_halve_it(tmp_path):
         "optimizers": {"G": {}}, "rng": {}, "metrics": {"val/x": 0.5}, "best_metric": 0.5})
     for half in (False, True):
         out = load_checkpoint(export_inference(src, tmp_path / f"rel{half}.pt", half=half), kind="gan")
-        assert out["inference_only"] is True and set(out["models"]) == {"generator"}
-        assert "optimizers" not in out and "rng" not in out and "discriminator" not in out["model_config"]
+        assert out["inference_only"] is True and set(out["models"]) == {"generator", "discriminator"}
+        assert "optimizers" not in out and "rng" not in out and out["model_config"]["discriminator"] == {"name": "x"}
+        assert out["models"]["discriminator"]["w"].dtype == (torch.float16 if half else torch.float32)
         assert (out["step"], out["metrics"], out["best_metric"]) == (50, {"val/x": 0.5}, 0.5)
         assert out["weights_dtype"] == ("float16" if half else "float32")
         w = out["models"]["generator"]

@@ -557,22 +557,23 @@ class RealismReport:
 
 
 def realism_rows(rows: dict[str, list], real: list, spec: RollSpec, auc: bool = True,
-                 seed: int = 0) -> tuple[dict[str, float], dict[str, float]]:
+                 seed: int = 0, split: bool = True) -> tuple[dict[str, float], dict[str, float]]:
     """Realism of several sets of pieces against the same real pieces of the target style:
     ``realism_report``'s (metrics, timings)."""
-    rep = realism_report(rows, real, spec, auc=auc, seed=seed)
+    rep = realism_report(rows, real, spec, auc=auc, seed=seed, split=split)
     return rep.metrics, rep.timings
 
 
 def realism_report(rows: dict[str, list], real: list, spec: RollSpec, auc: bool = True,
-                   seed: int = 0, descriptors_of: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
-                   ) -> RealismReport:
+                   seed: int = 0, descriptors_of: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+                   split: bool = True) -> RealismReport:
     """Realism of several sets of pieces against the same real pieces of the target style.
 
     ``rows`` maps a row name ("output", "identity", "rule") to its pieces.  With four or more
     real pieces they are split in two halves by piece: every row is compared with the second
     half, and the first half gives the ``real`` row (the floor: real against real, other
-    pieces); with fewer, every row is compared with all of them and there is no real row.
+    pieces); with fewer, or ``split=False`` (the caller brings its own floor row), every row
+    is compared with all of them and there is no real row.
     Metrics: "<row>/realism/fd", "<row>/realism/auc", "<row>/realism/windows", and for each
     row "<row>/realism/giveaway_max" and "<row>/realism/giveaway_over_0.5" (``giveaway``
     against the same reference).  The give-away rows are the "output" row's (with the "real"
@@ -587,7 +588,7 @@ def realism_report(rows: dict[str, list], real: list, spec: RollSpec, auc: bool 
     timings = {"descriptors": time.perf_counter() - t0}
     out: dict[str, float] = {}
     n_real = len(np.unique(g_real))
-    if n_real >= 4:
+    if n_real >= 4 and split:
         order = np.random.default_rng(seed).permutation(np.unique(g_real))
         half_a = np.isin(g_real, order[: n_real // 2])
         descs["real"] = (d_real[half_a], g_real[half_a])

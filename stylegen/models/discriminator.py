@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm as sn
 
 from stylegen.models.registry import register
+from stylegen.models.styles import grow_rows
 
 
 @register("discriminator", "cnn")
@@ -39,7 +40,8 @@ class CNNDiscriminator(nn.Module):
             raise ValueError(f"style_head must be 'projection' or 'auxiliary', got {style_head!r}")
         wrap = sn if spectral_norm else (lambda m: m)
         c = channels
-        self.style_head, self.input_noise = style_head, input_noise
+        self.style_head, self.input_noise, self.n_styles = style_head, input_noise, n_styles
+        self._wrap = wrap
         self.convs = nn.ModuleList([
             wrap(nn.Conv2d(n_channels, c, (4, 12), stride=(2, 2), padding=(1, 5))),  # octave-wide pitch kernel
             wrap(nn.Conv2d(c, 2 * c, 4, stride=2, padding=1)),
@@ -53,6 +55,27 @@ class CNNDiscriminator(nn.Module):
         self.adv = wrap(nn.Linear(features, 1))
         self.embed = wrap(nn.Embedding(n_styles, features)) if style_head == "projection" else None
         self.aux = wrap(nn.Linear(features, n_styles))
+
+    @torch.no_grad()
+    def add_styles(self, n: int) -> range:
+        """``n`` new styles: a row more in the projection and the style head (each the mean of
+        the others' rows), the spectral norm's power-iteration vectors carried over."""
+        old = self.n_styles
+
+        def grown(module: nn.Module, fresh: nn.Module) -> nn.Module:
+            state = module.state_dict()
+            rows = {k: grow_rows(v, n) if k.endswith((".original", "weight", "bias")) and v.shape[0] == old
+                    else torch.cat([v, v.new_zeros(n)]) if k.endswith("._u") else v for k, v in state.items()}
+            fresh.load_state_dict(rows)
+            return fresh.to(next(module.parameters()).device).train(module.training)
+
+        features = self.aux.in_features if not hasattr(self.aux, "parametrizations") else \
+            self.aux.parametrizations.weight.original.shape[1]
+        if self.embed is not None:
+            self.embed = grown(self.embed, self._wrap(nn.Embedding(old + n, features)))
+        self.aux = grown(self.aux, self._wrap(nn.Linear(features, old + n)))
+        self.n_styles = old + n
+        return range(old, old + n)
 
     def forward(self, roll: torch.Tensor, style: torch.Tensor | None = None) -> dict[str, torch.Tensor | list]:
         """roll (B, C, T, P); style (B,) long (needed for projection). Returns adv (B,),

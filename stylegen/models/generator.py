@@ -58,6 +58,7 @@ import torch.nn.functional as F
 from stylegen.data.texture import (assign_codes, bar_descriptors, bar_ids, descriptor_dim, positions_from_content,
                                    step_codes)
 from stylegen.models.registry import register
+from stylegen.models.styles import StyleTable, grow_tables
 
 OFF, ONSET, HOLD = 0, 1, 2
 State = list[tuple[torch.Tensor, torch.Tensor]]  # per layer (h, c), each (1, B, H)
@@ -120,19 +121,14 @@ class TexturePrior(nn.Module):
         super().__init__()
         self.codes = codes
         self.embed = nn.Embedding(codes + 1, code_dim)  # the last row starts a piece
-        self.style = nn.Embedding(n_styles + 1, style_dim)
+        self.style = StyleTable(n_styles, style_dim, null=True)
         self.lstm = nn.LSTM(code_dim + harmony_dim + style_dim, size, batch_first=True)
         self.out = nn.Linear(size, codes)
-
-    def _style(self, style: torch.Tensor) -> torch.Tensor:
-        if style.dtype in (torch.int64, torch.int32):
-            return self.style(style)
-        return style.to(self.style.weight.dtype) @ self.style.weight[: style.shape[-1]]
 
     def forward(self, codes_in: torch.Tensor, harmony: torch.Tensor, style: torch.Tensor, state=None):
         """codes_in (B, N) the previous bar's code (``codes`` = start), harmony (B, N, A) ->
         logits (B, N, K), state."""
-        s = self._style(style)[:, None].expand(-1, codes_in.shape[1], -1)
+        s = self.style(style)[:, None].expand(-1, codes_in.shape[1], -1)
         h, state = self.lstm(torch.cat([self.embed(codes_in), harmony, s], -1), state)
         return self.out(h), state
 
@@ -175,14 +171,14 @@ class PlannedTexture(nn.Module):
         self.lookback = nn.Linear(2 * P, frame_dim)
         self.content = nn.Linear(content_dim, frame_dim)
         self.code = nn.Embedding(codes, code_dim)
-        self.style = nn.Embedding(n_styles + 1, style_dim)  # the last row is "no style"
+        self.style = StyleTable(n_styles, style_dim, null=True)  # the last row is "no style"
         sizes = [3 * frame_dim + code_dim + style_dim] + [H] * (num_layers - 1)
         self.lstms = nn.ModuleList([nn.LSTM(n, H, batch_first=True) for n in sizes])
         self.films = nn.ModuleList([nn.Linear(style_dim, 2 * H) for _ in range(num_layers)])
         self.drop = nn.Dropout(dropout)
         # h -> hold (P), onset base (P), v (C), u (C), stop (1), copy gains (2)
         self.head = nn.Linear(H, 2 * P + 2 * C + 3)
-        self.style_bias = nn.Embedding(n_styles + 1, 2 * P + 1)  # hold, onset, stop biases per style
+        self.style_bias = StyleTable(n_styles, 2 * P + 1, null=True, init="zeros")  # hold, onset, stop biases
         self.kernel = nn.Parameter(torch.randn(C, 2 * reach + 1) * 0.1)  # intervals to sounding notes
         self.gap = nn.Parameter(torch.randn(P + 1, C) * 0.1)  # the interval to the onset above
         self.count = nn.Embedding(max_notes + 1, 1)  # STOP by the number of onsets so far
@@ -190,7 +186,6 @@ class PlannedTexture(nn.Module):
         for film in self.films:
             nn.init.zeros_(film.weight)
             nn.init.zeros_(film.bias)
-        nn.init.zeros_(self.style_bias.weight)
         nn.init.normal_(self.head.weight, std=0.01)
         with torch.no_grad():  # start at the data's density: few onsets, sounding notes go on
             self.head.bias.zero_()
@@ -213,11 +208,11 @@ class PlannedTexture(nn.Module):
     def null_style(self) -> int:
         return self.n_styles
 
-    def _style(self, style: torch.Tensor, table: nn.Embedding) -> torch.Tensor:
-        """(B,) ids (``n_styles`` = none) or (B, n_styles [+ 1]) mixture weights -> table rows."""
-        if style.dtype in (torch.int64, torch.int32):
-            return table(style)
-        return style.to(table.weight.dtype) @ table.weight[: style.shape[-1]]
+    def add_styles(self, n: int) -> range:
+        """``n`` new styles: a row more in every style table (the new ids, before "no style")."""
+        ids = grow_tables(self, n)
+        self.n_styles += n
+        return ids
 
     def init_state(self, batch: int, device=None) -> State:
         z = torch.zeros(1, batch, self.hidden_size, device=device)
@@ -226,9 +221,9 @@ class PlannedTexture(nn.Module):
     def conditions(self, style: torch.Tensor):
         """What the style gives every step, once a call: s (B, S_d), each layer's FiLM
         (scale, shift) (B, H), and the output biases (B, 2P + 1)."""
-        s = self._style(style, self.style)
+        s = self.style(style)  # ids (``n_styles`` = none) or mixture weights over the rows
         films = [film(s).chunk(2, dim=-1) for film in self.films]
-        return s, films, self._style(style, self.style_bias)
+        return s, films, self.style_bias(style)
 
     def harmony_table(self) -> torch.Tensor:
         """(P, C, P), built from the kernels once a call: row p is what a sounding note at p

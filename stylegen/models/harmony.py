@@ -41,6 +41,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from stylegen.models.registry import register
+from stylegen.models.styles import StyleTable, grow_tables
 
 PCS = 12
 BASS_CLASSES = 13  # 12 pitch classes + "none" (a silent block)
@@ -222,7 +223,7 @@ class HarmonyLSTM(nn.Module):
         self.hidden_size, self.num_layers, self.nade_size = hidden_size, num_layers, nade_size
         H, Hd = hidden_size, nade_size
         self.prev_dim = PCS + (BASS_CLASSES if self.bass else 0)
-        self.style = nn.Embedding(n_styles, style_dim)
+        self.style = StyleTable(n_styles, style_dim)
         self.inp = self.prev_dim + 1 + meter_dim + MELODY_DIM + style_dim
         self.lstm = nn.LSTM(self.inp, H, num_layers=num_layers, batch_first=True,
                             dropout=dropout if num_layers > 1 else 0.0)
@@ -237,11 +238,11 @@ class HarmonyLSTM(nn.Module):
 
     # ------------------------------------------------------------ pieces of a pass
 
-    def _style(self, style: torch.Tensor) -> torch.Tensor:
-        """(B,) ids or (B, S) mixture weights -> (B, S_d)."""
-        if style.dtype in (torch.int64, torch.int32):
-            return self.style(style)
-        return style.to(self.style.weight.dtype) @ self.style.weight[: style.shape[-1]]
+    def add_styles(self, n: int) -> range:
+        """``n`` new styles: a row more in the style table (each the mean of the others)."""
+        ids = grow_tables(self, n)
+        self.n_styles += n
+        return ids
 
     def prev_input(self, sets: torch.Tensor, bass: torch.Tensor | None) -> torch.Tensor:
         """(B, N, 12) sets [+ (B, N) bass classes] -> (B, N, prev_dim): what block n + 1 reads."""
@@ -293,7 +294,7 @@ class HarmonyLSTM(nn.Module):
         prev_seq = torch.cat([first, cur[:, :-1]], dim=1)
         start_in = torch.zeros(B, N, 1, device=sets.device)
         start_in[:, 0, 0] = 1.0 if start is None else start.float()
-        h, _ = self.hidden(prev_seq, start_in, meter, melody, self._style(style), state)
+        h, _ = self.hidden(prev_seq, start_in, meter, melody, self.style(style), state)
         logits = self.set_logits(h, sets)
         lp = -F.binary_cross_entropy_with_logits(logits.float(), sets.float(), reduction="none").sum(-1)  # (B, N)
         if self.bass:
@@ -357,7 +358,7 @@ class HarmonyLSTM(nn.Module):
         B, N, _ = meter.shape
         dev = meter.device
         mel = melody if melody is not None else torch.zeros(B, N, MELODY_DIM, device=dev)
-        s = self._style(style)
+        s = self.style(style)
         start_flag = prev is None
         p = torch.zeros(B, self.prev_dim, device=dev) if prev is None else prev.float()
         sets = torch.zeros(B, N, PCS, device=dev)

@@ -49,13 +49,18 @@ class AdversarialStage:
         self.D, self.opt_d, self.D_ddp = D, opt_d, D_ddp or D
         self.spec, self.cspec, self.cfg = spec, cspec, cfg
         self.R, self.n_styles, self.grad_clip = rollout_steps, n_styles, grad_clip
+        self.targets: list[int] | None = None  # roll every window out to one of these styles (adapt: the new ones)
 
     def rollout(self, G, roll: torch.Tensor, pos: torch.Tensor, src: torch.Tensor):
         """Cross-style roll-outs of the first R steps of each window (melody kept)."""
         R = min(self.R, roll.shape[2])
         x, p = roll[:, :, :R], pos[:, :R]
         content = content_features(x, p, self.spec, self.cspec)  # (B, R, D)
-        tgt = other_styles(src, self.n_styles)
+        if self.targets is None:
+            tgt = other_styles(src, self.n_styles)
+        else:  # any window, its own style's included, re-written in a style being learnt
+            pick = torch.tensor(self.targets)[torch.randint(len(self.targets), src.shape)]
+            tgt = pick.to(src.device)
         clamp = melody_clamp(x, top_voice(x))
         fake, _ = G.sample(content, tgt, clamp=clamp, relaxed=True)  # (B, 2, R, P), differentiable
         return x, p, tgt, fake

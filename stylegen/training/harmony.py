@@ -304,6 +304,14 @@ def bigram_nll(train: list[HarmonyBlocks], val: list[HarmonyBlocks], n_styles: i
 # --------------------------------------------------------------------------- training
 
 
+def harmony_loss(model, b: dict) -> torch.Tensor:
+    """Mean NLL per block of a :class:`BlockBatches` batch."""
+    prev = model.prev_input(b["prev_sets"][:, None], b["prev_bass"][:, None])[:, 0]
+    lp = model.log_prob(b["sets"], b["meter"], b["melody"], b["style"],
+                        bass=b["bass"] if model.bass else None, prev=prev, start=b["start"])
+    return -(lp * b["mask"]).sum() / b["mask"].sum()
+
+
 def train_harmony(recipe: Recipe, corpus: Corpus, cspec: ContentSpec | None = None, progress: bool = True,
                   threads: int | None = 1, log=print, baseline: bool = True) -> HarmonyPart:
     """Train the recipe's harmony model on every style's train split; returns the part."""
@@ -344,11 +352,7 @@ def train_harmony(recipe: Recipe, corpus: Corpus, cspec: ContentSpec | None = No
         running = None
         for step in range(h.steps):
             model.train()
-            b = batches.batch(h.batch_size)
-            prev = model.prev_input(b["prev_sets"][:, None], b["prev_bass"][:, None])[:, 0]
-            lp = model.log_prob(b["sets"], b["meter"], b["melody"], b["style"],
-                                bass=b["bass"] if model.bass else None, prev=prev, start=b["start"])
-            loss = -(lp * b["mask"]).sum() / b["mask"].sum()
+            loss = harmony_loss(model, batches.batch(h.batch_size))
             if not torch.isfinite(loss):
                 raise StylegenError(f"harmony training: non-finite loss at step {step}")
             opt.zero_grad(set_to_none=True)
@@ -396,4 +400,4 @@ def train_harmony(recipe: Recipe, corpus: Corpus, cspec: ContentSpec | None = No
 
 
 __all__ = ["HarmonyBlocks", "HarmonyPart", "content_spec", "harmony_config", "piece_blocks", "notes_blocks",
-           "corpus_blocks", "BlockBatches", "model_nll", "bigram_nll", "train_harmony"]
+           "corpus_blocks", "BlockBatches", "model_nll", "bigram_nll", "harmony_loss", "train_harmony"]

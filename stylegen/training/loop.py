@@ -158,7 +158,11 @@ class Interrupted(Exception):
 
 class Trainer:
     def __init__(self, recipe: Recipe, corpus: Corpus, device: torch.device, run_dir: Path | None,
-                 rank: int = 0, world: int = 1, progress: bool = True):
+                 rank: int = 0, world: int = 1, progress: bool = True,
+                 models: tuple[torch.nn.Module, torch.nn.Module, dict] | None = None):
+        """``models``: (G, D, model_config) to train instead of new ones built from the recipe
+        (``stylegen adapt``: a trained G and D grown by a style).  Only G's parameters that
+        require a gradient are optimised."""
         self.recipe, self.corpus, self.device = recipe, corpus, device
         self.rank, self.world, self.run_dir = rank, world, run_dir
         self.is_main = rank == 0
@@ -177,13 +181,18 @@ class Trainer:
         self.val_ds = WindowDataset(corpus, "val", bars, d.hop_bars, 0, recipe.seed)
         self.stream = BatchStream(self.train_ds, recipe.schedule.batch_size, recipe.seed, rank, world)
 
-        self.model_config = model_configs(recipe, self.spec, self.n_styles)
-        self.G = build_from_config(self.model_config["generator"], "generator").to(device)
-        with torch.no_grad():  # the generator's texture codes, from real bars (a resumed run loads its own)
-            self.G.codebook.copy_(torch.from_numpy(self.fit_codebook()).to(device))
-        self.D = build_from_config(self.model_config["discriminator"], "discriminator").to(device)
+        if models is None:
+            self.model_config = model_configs(recipe, self.spec, self.n_styles)
+            self.G = build_from_config(self.model_config["generator"], "generator").to(device)
+            with torch.no_grad():  # the generator's texture codes, from real bars (a resumed run loads its own)
+                self.G.codebook.copy_(torch.from_numpy(self.fit_codebook()).to(device))
+            self.D = build_from_config(self.model_config["discriminator"], "discriminator").to(device)
+        else:
+            G, D, self.model_config = models
+            self.G, self.D = G.to(device), D.to(device)
         o = recipe.optim
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr_g, betas=o.betas, weight_decay=o.weight_decay)
+        self.opt_g = torch.optim.Adam([p for p in self.G.parameters() if p.requires_grad], lr=o.lr_g, betas=o.betas,
+                                      weight_decay=o.weight_decay)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=o.betas_d, weight_decay=o.weight_decay)
         self.G_steps = GeneratorSteps(self.G)
         D_ddp = None
@@ -199,6 +208,7 @@ class Trainer:
         self.eval_fn: Callable | None = None
         self._eval_windows = self._pick_eval_windows()
         self._last_eval = None
+        self.resume_hint = f"stylegen train {recipe.source_file} --resume {run_dir}"  # said when stopped early
 
     def fit_codebook(self, per_style: int = 400) -> np.ndarray:
         """The texture codebook: k-means over the bars of up to ``per_style`` train windows of
@@ -304,14 +314,7 @@ class Trainer:
             return {}
         self.G.eval()
         batch = collate_windows([self.val_ds[i] for i in self._eval_windows])
-        metrics: dict[str, float] = {}
-        nll, plan_nll = nll_per_style(self.G, batch, self.spec, self.cspec, self.ctx, self.n_styles, self.device)
-        for s, v, w in zip(self.styles, nll.tolist(), plan_nll.tolist()):
-            if math.isfinite(v):
-                metrics[f"val/nll/{s}"] = v
-            if math.isfinite(w):
-                metrics[f"val/plan_nll/{s}"] = w
-        metrics["val/nll"] = float(np.nanmean(nll.numpy())) if torch.isfinite(nll).any() else float("nan")
+        metrics = self.val_nll(batch)
         x_full, pos, src = batch["roll"].to(self.device), batch["pos"].to(self.device), batch["style"].to(self.device)
         content = content_features(x_full, pos, self.spec, self.cspec)
         clamp = melody_clamp(x_full, top_voice(x_full))
@@ -332,6 +335,25 @@ class Trainer:
             metrics["val/score"] = -metrics["val/nll"]
         self.G.train()
         self._last_eval = (x, src, outputs, targets)
+        return metrics
+
+    @torch.no_grad()
+    def val_nll(self, batch: dict | None = None) -> dict[str, float]:
+        """Validation NLL per style ("val/nll/<style>", and of the plan "val/plan_nll/<style>")
+        and its mean over styles ("val/nll"), on the fixed validation windows."""
+        if batch is None:
+            batch = collate_windows([self.val_ds[i] for i in self._eval_windows])
+        training = self.G.training
+        self.G.eval()
+        metrics: dict[str, float] = {}
+        nll, plan_nll = nll_per_style(self.G, batch, self.spec, self.cspec, self.ctx, self.n_styles, self.device)
+        for s, v, w in zip(self.styles, nll.tolist(), plan_nll.tolist()):
+            if math.isfinite(v):
+                metrics[f"val/nll/{s}"] = v
+            if math.isfinite(w):
+                metrics[f"val/plan_nll/{s}"] = w
+        metrics["val/nll"] = float(np.nanmean(nll.numpy())) if torch.isfinite(nll).any() else float("nan")
+        self.G.train(training)
         return metrics
 
     def log_eval_media(self, logger: TrainLogger) -> None:
@@ -451,7 +473,7 @@ class Trainer:
                 bar = None
             if path is not None:
                 print(f"{e}: stopped at step {self.step}; checkpoint {path}\n"
-                      f"resume with: stylegen train {r.source_file} --resume {self.run_dir}", file=sys.stderr)
+                      f"resume with: {self.resume_hint}", file=sys.stderr)
             return path
         finally:
             for s, h in old_handlers.items():

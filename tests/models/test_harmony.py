@@ -189,6 +189,6 @@ def test_the_sampling_loop_is_the_teacher_forced_model(layers):
     prev = torch.cat([torch.zeros(2, 1, 12), sets[:, :-1]], 1)
     start = torch.zeros(2, 6, 1)
     start[:, 0] = 1
-    hid, _ = h.hidden(prev, start, meter, mel, h._style(style))
+    hid, _ = h.hidden(prev, start, meter, mel, h.style(style))
     logits = h.set_logits(hid, sets)
     assert torch.equal((logits > 0).float(), sets)
