@@ -87,6 +87,19 @@ def _gumbel_argmax(logits: torch.Tensor, generator: torch.Generator | None = Non
     return (logits - torch.log(-torch.log(u))).argmax(-1)
 
 
+MIN_TEMPERATURE = 1e-4  # a temperature above 0 is at least this
+
+
+def _choose(logits: torch.Tensor, temperature: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A draw from softmax(logits / temperature) along the last axis; temperature 0 is the
+    most likely choice (the first of equals), exactly and with no random draw, so every row
+    of a batch gets what it gets alone.  ``logits`` are masked (NEG) before they come here:
+    dividing by the temperature keeps an impossible choice below every possible one."""
+    if temperature <= 0:
+        return logits.argmax(-1)
+    return _gumbel_argmax(logits / max(float(temperature), MIN_TEMPERATURE), generator)
+
+
 def lookback_index(pos: torch.Tensor) -> torch.Tensor:
     """(B, T) bar positions -> (B, T) long: the step at the same position one bar earlier,
     or -1 (in the first bar, or where the previous bar is shorter)."""
@@ -268,7 +281,6 @@ class PlannedTexture(nn.Module):
             style, harmony = self._with_null(style), torch.cat([harmony, harmony])
         start = torch.full((B, 1), self.codes, dtype=torch.long, device=content.device)
         codes = start[:, :0]
-        temp = max(float(temperature), 1e-4)
         for n in range(N):
             lo = max(0, n - self.plan_context)
             seq = torch.cat([start, codes[:, lo:n]], 1)  # (B, n - lo + 1)
@@ -276,7 +288,7 @@ class PlannedTexture(nn.Module):
             logits = logits[:, -1].float()
             if guided:
                 logits = logits[B:] + guidance * (logits[:B] - logits[B:])
-            codes = torch.cat([codes, _gumbel_argmax(logits / temp, generator)[:, None]], 1)
+            codes = torch.cat([codes, _choose(logits, temperature, generator)[:, None]], 1)
         return codes
 
     def _with_null(self, style: torch.Tensor) -> torch.Tensor:
@@ -436,7 +448,9 @@ class PlannedTexture(nn.Module):
         cond = self.conditions(style)  # once a call, not once a step
         content_proj, code_emb = self.content(two(content)), self.code(two(step_code))
         harmony_flat = self.harmony_table().reshape(P, -1)
-        temp = max(float(temperature), 1e-4)
+        # temperature 0 is the most likely choice, exactly: no random draw, no tie left to the noise
+        greedy = float(temperature) <= 0 and not relaxed
+        temp = max(float(temperature), MIN_TEMPERATURE)
         mix = (lambda x: x[B:] + guidance * (x[:B] - x[B:])) if guided else (lambda x: x)  # noqa: E731
         q = torch.arange(P, device=dev)
         frames: list[torch.Tensor] = []  # relaxed: the differentiable frames
@@ -462,6 +476,8 @@ class PlannedTexture(nn.Module):
             if relaxed:
                 pair = torch.stack([hold_l, torch.zeros_like(hold_l)], -1)
                 held = F.gumbel_softmax(pair, tau=tau, hard=True)[..., 0] * free_hold
+            elif greedy:  # the more likely of going on and ending (a tie ends the note)
+                held = ((hold_l > 0) & free_hold).float()
             else:
                 draw = torch.rand(hold_l.shape, generator=generator, device=dev)
                 held = ((draw < torch.sigmoid(hold_l)) & free_hold).float()
@@ -479,15 +495,18 @@ class PlannedTexture(nn.Module):
                     break
                 bag_feat = (bag @ harmony_flat).view(B, C, P)
                 logits = self._onset_logits(base, v, u, stop, two(bag_feat), two(last), two(count), two(allowed))
-                logits = mix(logits) / temp
+                # masked before the temperature divides: NEG / temp stays below every possible
+                # choice (STOP included) however low the temperature (masked after it, a STOP
+                # logit below NEG * temp lost to the impossible pitches, one of which the noise picked)
+                logits = mix(logits)
                 logits[:, :P] = torch.where(allowed, logits[:, :P], torch.full_like(logits[:, :P], NEG))
                 if relaxed:
-                    pick = F.gumbel_softmax(logits, tau=tau, hard=True)  # (B, P + 1)
+                    pick = F.gumbel_softmax(logits / temp, tau=tau, hard=True)  # (B, P + 1)
                     choice = pick.argmax(-1)
                     new = pick[:, :P] * alive[:, None]
                     alive = alive * (1 - pick[:, P])
                 else:
-                    choice = _gumbel_argmax(logits, generator)
+                    choice = _choose(logits, 0.0 if greedy else temp, generator)
                     go = (choice < P) & (alive > 0)
                     new = F.one_hot(choice.clamp(max=P - 1), P).float() * go[:, None]
                     alive = alive * go.float()

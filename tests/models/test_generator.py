@@ -197,6 +197,27 @@ def test_clamp_forces_cells_and_the_model_hears_what_was_forced():
         assert torch.allclose(h1, h2, atol=1e-5) and torch.allclose(c1, c2, atol=1e-5)
 
 
+def test_temperature_zero_is_the_most_likely_choice_and_never_an_impossible_one():
+    """Temperature 0 draws nothing (the seed, and so a batch's shared stream, does not
+    matter), and a step whose most likely choice is STOP stops, however low STOP's logit:
+    masked cells (the clamp, pitches above the last onset) are never written."""
+    g = lively(small())
+    with torch.no_grad():
+        g.head.bias[P:2 * P] = -20.0  # no onset is wanted
+        g.head.bias[2 * P + 2 * g.channels] = -5.0  # STOP is the most likely, with a logit well below 0
+    T = 12
+    c, s = content(2, T, harmony=torch.rand(2, T, 4)), torch.tensor([1, 2])
+    values, mask = melody_clamp_of(T)
+    clamp = (values.expand(2, -1, -1, -1), mask.expand(2, -1, -1))
+    outs = [g.sample(c, s, temperature=0.0, clamp=clamp, generator=torch.Generator().manual_seed(k))[0]
+            for k in range(3)]
+    assert all(torch.equal(o, outs[0]) for o in outs[1:])
+    assert torch.equal(outs[0][:, :, 2:6, 7:], values.expand(2, -1, -1, -1)[:, :, 2:6, 7:])
+    assert set(outs[0].unique().tolist()) <= {0.0, 1.0}
+    alone = g.sample(c[1:], s[1:], temperature=0.0, clamp=(values, mask), generator=torch.Generator())[0]
+    assert torch.equal(alone[0], outs[0][1])
+
+
 def test_a_clamped_note_that_starts_as_a_hold_becomes_an_onset():
     g = small()
     values = torch.zeros(1, 2, 4, P)
