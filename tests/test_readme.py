@@ -177,7 +177,7 @@ def test_the_quick_start_lines_run_one_after_the_other(tmp_path, monkeypatch, ca
         assert code == 0, f"{' '.join(words)}: {err}"
 
 
-WRITERS = ("transfer", "generate", "render", "export", "classifier")
+WRITERS = ("transfer", "generate", "render", "export", "classifier", "adapt")
 REPO_INPUTS = ("examples/", "checkpoints/", "recipes/", "runs/")
 IGNORED = ("out/", "runs/")
 

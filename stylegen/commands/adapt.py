@@ -30,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=600, help="likelihood steps of the new rows (default 600)")
     p.add_argument("--adversarial-steps", type=int, default=100, help="adversarial steps after them (default 100)")
     p.add_argument("--harmony-steps", type=int, default=300, help="steps of the harmony model's new row (default 300)")
-    p.add_argument("--lr", type=float, default=0.01, help="step size for the new rows (default 0.01)")
+    p.add_argument("--lr", type=float, default=0.03, help="step size for the new rows (default 0.03)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--replay", type=int, default=8,
                    help="train pieces of each old style beside the new ones, where its data is found (default 8)")

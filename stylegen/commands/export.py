@@ -1,7 +1,8 @@
 """``stylegen export RUN_CHECKPOINT [-o runs/NAME.pt]``: an inference-only release checkpoint.
 
 Keeps the generator's weights (float16 with ``--half``), its config, the roll spec, styles,
-recipe, step and metrics; drops the discriminator, optimisers and RNG states.
+recipe, step and metrics, and the discriminator (``stylegen adapt`` trains against it when it
+adds a style); drops the optimisers and RNG states.
 ``stylegen transfer --checkpoint`` and ``stylegen.load`` read it; training cannot resume it.
 The default output, ``runs/<recipe name>.pt``, lies in a folder git ignores (a checkout's
 ``checkpoints/`` holds only the shipped models: write there only to replace one).

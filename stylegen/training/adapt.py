@@ -57,7 +57,7 @@ class AdaptOptions:
     steps: int = 600  # likelihood steps of the generator's new rows
     adversarial_steps: int = 100  # then adversarial steps (0: none)
     harmony_steps: int = 300  # the harmony model's new row
-    lr: float = 0.01  # Adam's step size for the new rows (few, and starting from "no style")
+    lr: float = 0.03  # Adam's step size for the new rows (few, and starting from "no style")
     lr_d: float | None = None  # the discriminator's (default: the recipe's optim.lr_d)
     batch_size: int = 32
     replay: int = 8  # train pieces of each old style beside the new ones (0: none)
@@ -335,6 +335,8 @@ def adapt(checkpoint: str | Path, folders: dict[str, str], out: str | Path, opti
         t1 = time.perf_counter()
         trainer.fit()
         t_gen = time.perf_counter() - t1
+        if trainer.step < recipe.schedule.steps:  # Ctrl-C or TERM: a half-adapted model is not written
+            raise StylegenError(f"stopped at step {trainer.step} of {recipe.schedule.steps}: {out} not written")
         after = trainer.val_nll()
         nll = {s: {"before": round(before[f"val/nll/{s}"], 4), "after": round(after[f"val/nll/{s}"], 4)}
                for s in new if f"val/nll/{s}" in before}
