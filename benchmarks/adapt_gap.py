@@ -2,7 +2,8 @@
 
     python benchmarks/adapt_gap.py --joint checkpoints/pop2classical.pt \
         --base BASE.pt --adapted all=ADAPTED_ALL.pt 50=ADAPTED_50.pt \
-        [--style folk] [--source pop] [--pieces 30] [--bars 32] [--real-limit 60] [--set data_root=...]
+        [--style folk] [--source pop] [--pieces 30] [--bars 32] [--real-limit 60] [--set data_root=...] \
+        [--cache DIR]
 
 BASE is a checkpoint trained on the recipe without ``--style`` (the leave-one-out run);
 each ADAPTED one is BASE with the style added from its folder.  For every checkpoint:
@@ -15,7 +16,9 @@ shipped classifier (the share of pieces it calls ``--style``).  Context rows: th
 pieces untouched (the wrong style) and the style's own train pieces (real music: the floor).
 Then the old styles: the same source pieces re-written as ``--old-target`` by BASE and by
 every ADAPTED checkpoint (identical by construction: only new rows train) and the joint one.
-Prints one JSON object; the gap is (FD_adapted - FD_joint) / FD_joint.
+Prints one JSON object; the gap is (FD_adapted - FD_joint) / FD_joint.  With ``--cache DIR``
+each checkpoint's rows are kept in DIR/<label>.json and read back on a later run (the joint
+model can be judged while the leave-one-out run is still training).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -44,8 +48,8 @@ def rows_of(metrics: dict) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--joint", required=True)
-    ap.add_argument("--base", required=True)
-    ap.add_argument("--adapted", nargs="+", required=True, metavar="LABEL=PATH")
+    ap.add_argument("--base", default=None)
+    ap.add_argument("--adapted", nargs="*", default=[], metavar="LABEL=PATH")
     ap.add_argument("--recipe", default="recipes/pop2classical.yaml")
     ap.add_argument("--set", action="append", default=[], metavar="key=value")
     ap.add_argument("--style", default="folk")
@@ -54,7 +58,21 @@ def main() -> None:
     ap.add_argument("--pieces", type=int, default=30)
     ap.add_argument("--bars", type=int, default=32)
     ap.add_argument("--real-limit", type=int, default=60)
+    ap.add_argument("--cache", default=None, metavar="DIR")
     args = ap.parse_args()
+    cache = Path(args.cache) if args.cache else None
+    if cache:
+        cache.mkdir(parents=True, exist_ok=True)
+
+    def cached(label: str, compute):
+        f = cache / f"{label}.json" if cache else None
+        if f is not None and f.is_file():
+            return json.loads(f.read_text())
+        row = compute()
+        if f is not None:
+            f.write_text(json.dumps(row))
+        return row
+
     recipe = load_recipe(args.recipe, args.set)
     clf = load_classifier()
     spec = clf.spec
@@ -71,29 +89,34 @@ def main() -> None:
                       "real/classified": share(clf, floor, args.style)}
     print("context", json.dumps(out["context"]), flush=True)
     models = {"joint": args.joint, **dict(a.split("=", 1) for a in args.adapted)}
-    for label, path in models.items():
+    def judge_new_style(path: str) -> dict:
         m = load(path)
         t1 = time.perf_counter()
         transfers = [m.transfer_score(s, args.style, seed=i) for i, s in enumerate(inputs)]
         comps = [m.generate_score(style=args.style, bars=args.bars, seed=i) for i in range(args.pieces)]
         met, _ = realism_rows({"transfer": transfers, "composition": comps}, real, spec, split=False)
-        row = {**rows_of(met), "transfer/classified": share(clf, transfers, args.style),
-               "composition/classified": share(clf, comps, args.style),
-               "notes_per_beat": round(float(np.mean([len(s.notes) / max(1, s.length / res) for s in transfers])), 2),
-               "seconds": round(time.perf_counter() - t1, 1)}
+        return {**rows_of(met), "transfer/classified": share(clf, transfers, args.style),
+                "composition/classified": share(clf, comps, args.style),
+                "notes_per_beat": round(float(np.mean([len(s.notes) / max(1, s.length / res) for s in transfers])), 2),
+                "seconds": round(time.perf_counter() - t1, 1)}
+
+    def judge_old_style(path: str) -> dict:
+        m = load(path)
+        ys = [m.transfer_score(s, args.old_target, seed=i) for i, s in enumerate(inputs)]
+        met, _ = realism_rows({"transfer": ys}, old_real, spec, split=False)
+        return {**rows_of(met), "classified": share(clf, ys, args.old_target), "notes": int(sum(len(y.notes) for y in ys))}
+
+    for label, path in models.items():
+        row = cached(label, lambda: judge_new_style(path))
         out[label] = row
         print(label, json.dumps(row), flush=True)
-    for label in list(models)[1:]:
+    for label in list(models)[1:]:  # the adapted ones
         for kind in ("transfer", "composition"):
             j, a = out["joint"][f"{kind}/realism/fd"], out[label][f"{kind}/realism/fd"]
             out[label][f"{kind}/gap"] = round((a - j) / j, 3)
     old = {}
-    for label, path in {"base": args.base, **models}.items():
-        m = load(path)
-        ys = [m.transfer_score(s, args.old_target, seed=i) for i, s in enumerate(inputs)]
-        met, _ = realism_rows({"transfer": ys}, old_real, spec, split=False)
-        old[label] = {**rows_of(met), "classified": share(clf, ys, args.old_target),
-                      "notes": int(sum(len(y.notes) for y in ys))}
+    for label, path in ({"base": args.base} if args.base else {}) | models:
+        old[label] = cached(f"{label}-{args.old_target}", lambda: judge_old_style(path))
         print(f"{args.source}->{args.old_target}", label, json.dumps(old[label]), flush=True)
     out[f"{args.source}->{args.old_target}"] = old
     out["seconds"] = round(time.perf_counter() - t0, 1)

@@ -115,6 +115,17 @@ def test_the_cli_writes_the_checkpoint_and_a_summary(base, tmp_path, capsys):
     assert rc == 0 and out.is_file() and out.with_suffix(".yaml").is_file()
     assert "c: 3 train pieces" in text and "validation NLL" in text and "min in all" in text
 
+    # the adapted recipe trains a judge of the same styles, and evaluate reads the new style with it
+    from tests.training.test_classifier_training import SMALL
+
+    judge = tmp_path / "judge.pt"
+    assert main(["classifier", str(out.with_suffix(".yaml")), f"data.cache_dir={tmp_path / 'cache'}", *SMALL,
+                 "-o", str(judge), "--steps", "2", "--quiet"]) == 0
+    assert load_checkpoint(judge)["styles"] == ["a", "b", "c"]
+    assert main(["evaluate", str(out), "--recipe", str(out.with_suffix(".yaml")), "--source", "a", "--target", "c",
+                 "--classifier", str(judge), "-o", str(tmp_path / "report"), "--no-feature-judge"]) == 0
+    assert (tmp_path / "report" / "report.json").is_file()
+
 
 def one_line_error(capsys, argv) -> str:
     rc = main(argv)
