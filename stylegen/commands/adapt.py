@@ -32,6 +32,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--harmony-steps", type=int, default=300, help="steps of the harmony model's new row (default 300)")
     p.add_argument("--lr", type=float, default=0.03, help="step size for the new rows (default 0.03)")
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--no-offsets", action="store_true",
+                   help="train only the style embedding rows, not the generator's per-style FiLM and plan-code rows")
     p.add_argument("--replay", type=int, default=8,
                    help="train pieces of each old style beside the new ones, where its data is found (default 8)")
     p.add_argument("--check", type=int, default=8, metavar="N",
@@ -57,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     run_dir = args.run_dir or Path("runs") / "adapt" / f"{out.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
     options = AdaptOptions(steps=args.steps, adversarial_steps=args.adversarial_steps,
                            harmony_steps=args.harmony_steps, lr=args.lr, batch_size=args.batch_size,
-                           replay=args.replay, seed=args.seed, threads=args.threads)
+                           replay=args.replay, seed=args.seed, threads=args.threads,
+                           offsets=not args.no_offsets)
     say = (lambda *a: None) if args.quiet else print
     t0 = time.perf_counter()
     result = adapt(checkpoint, folders, out, options, run_dir=run_dir, force=args.force, progress=not args.quiet,

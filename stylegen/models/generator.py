@@ -130,9 +130,11 @@ class TexturePrior(nn.Module):
     """
 
     def __init__(self, codes: int, n_styles: int, harmony_dim: int, code_dim: int = 16, style_dim: int = 16,
-                 size: int = 64):
+                 size: int = 64, code_bias: bool = False):
         super().__init__()
         self.codes = codes
+        # with ``code_bias``: a logit offset per style and code, zero until trained (stylegen adapt)
+        self.code_bias = StyleTable(n_styles, codes, null=True, init="zeros") if code_bias else None
         self.embed = nn.Embedding(codes + 1, code_dim)  # the last row starts a piece
         self.style = StyleTable(n_styles, style_dim, null=True)
         self.lstm = nn.LSTM(code_dim + harmony_dim + style_dim, size, batch_first=True)
@@ -143,7 +145,10 @@ class TexturePrior(nn.Module):
         logits (B, N, K), state."""
         s = self.style(style)[:, None].expand(-1, codes_in.shape[1], -1)
         h, state = self.lstm(torch.cat([self.embed(codes_in), harmony, s], -1), state)
-        return self.out(h), state
+        logits = self.out(h)
+        if self.code_bias is not None:
+            logits = logits + self.code_bias(style)[:, None]
+        return logits, state
 
 
 @register("generator", "planned")
@@ -168,6 +173,7 @@ class PlannedTexture(nn.Module):
         plan_context: int = 4,
         dropout: float = 0.1,
         onset_rate: float = 0.015,
+        style_offsets: bool = False,
     ):
         super().__init__()
         self.n_pitches, self.n_styles, self.content_dim, self.bar_steps = n_pitches, n_styles, content_dim, bar_steps
@@ -179,7 +185,7 @@ class PlannedTexture(nn.Module):
         self.harmony_dim = content_dim - bar_steps  # the harmony features and the "dropped" flag
         # the texture codebook (data/texture.py), fitted on real bars before training
         self.register_buffer("codebook", torch.zeros(codes, descriptor_dim(bar_steps)))
-        self.prior = TexturePrior(codes, n_styles, self.harmony_dim, code_dim, size=prior_size)
+        self.prior = TexturePrior(codes, n_styles, self.harmony_dim, code_dim, size=prior_size, code_bias=style_offsets)
         self.frame = nn.Linear(2 * P, frame_dim)
         self.lookback = nn.Linear(2 * P, frame_dim)
         self.content = nn.Linear(content_dim, frame_dim)
@@ -188,6 +194,11 @@ class PlannedTexture(nn.Module):
         sizes = [3 * frame_dim + code_dim + style_dim] + [H] * (num_layers - 1)
         self.lstms = nn.ModuleList([nn.LSTM(n, H, batch_first=True) for n in sizes])
         self.films = nn.ModuleList([nn.Linear(style_dim, 2 * H) for _ in range(num_layers)])
+        # ``style_offsets``: each layer's FiLM (and the plan's code logits) also gets a row per
+        # style of its own, zero until trained: what ``stylegen adapt`` gives a new style beyond
+        # its embedding (which reaches the FiLMs only through their shared weights)
+        self.film_offsets = nn.ModuleList([StyleTable(n_styles, 2 * H, null=True, init="zeros")
+                                           for _ in range(num_layers)]) if style_offsets else None
         self.drop = nn.Dropout(dropout)
         # h -> hold (P), onset base (P), v (C), u (C), stop (1), copy gains (2)
         self.head = nn.Linear(H, 2 * P + 2 * C + 3)
@@ -235,8 +246,10 @@ class PlannedTexture(nn.Module):
         """What the style gives every step, once a call: s (B, S_d), each layer's FiLM
         (scale, shift) (B, H), and the output biases (B, 2P + 1)."""
         s = self.style(style)  # ids (``n_styles`` = none) or mixture weights over the rows
-        films = [film(s).chunk(2, dim=-1) for film in self.films]
-        return s, films, self.style_bias(style)
+        films = [film(s) for film in self.films]
+        if self.film_offsets is not None:
+            films = [f + off(style) for f, off in zip(films, self.film_offsets)]
+        return s, [f.chunk(2, dim=-1) for f in films], self.style_bias(style)
 
     def harmony_table(self) -> torch.Tensor:
         """(P, C, P), built from the kernels once a call: row p is what a sounding note at p

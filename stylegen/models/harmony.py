@@ -217,13 +217,17 @@ def _cell(x_gates: torch.Tensor, hc: tuple[torch.Tensor, torch.Tensor], w_hh: to
 @register("harmony", "lstm")
 class HarmonyLSTM(nn.Module):
     def __init__(self, n_styles: int = 4, meter_dim: int = 23, bass: bool = False, hidden_size: int = 192,
-                 num_layers: int = 1, style_dim: int = 16, nade_size: int = 64, dropout: float = 0.1):
+                 num_layers: int = 1, style_dim: int = 16, nade_size: int = 64, dropout: float = 0.1,
+                 style_offsets: bool = False):
         super().__init__()
         self.n_styles, self.meter_dim, self.bass = n_styles, meter_dim, bool(bass)
         self.hidden_size, self.num_layers, self.nade_size = hidden_size, num_layers, nade_size
         H, Hd = hidden_size, nade_size
         self.prev_dim = PCS + (BASS_CLASSES if self.bass else 0)
         self.style = StyleTable(n_styles, style_dim)
+        # ``style_offsets``: a row per style added to what the NADE (and bass head) read of h (not
+        # to the recurrence), zero until trained: what ``stylegen adapt`` gives a new style
+        self.readout_offset = StyleTable(n_styles, hidden_size, init="zeros") if style_offsets else None
         self.inp = self.prev_dim + 1 + meter_dim + MELODY_DIM + style_dim
         self.lstm = nn.LSTM(self.inp, H, num_layers=num_layers, batch_first=True,
                             dropout=dropout if num_layers > 1 else 0.0)
@@ -243,6 +247,12 @@ class HarmonyLSTM(nn.Module):
         ids = grow_tables(self, n)
         self.n_styles += n
         return ids
+
+    def readout(self, style: torch.Tensor) -> torch.Tensor:
+        """(B, H): the style's offset to what the NADE reads of h (zeros without offsets)."""
+        if self.readout_offset is None:
+            return torch.zeros(style.shape[0], self.hidden_size, device=style.device)
+        return self.readout_offset(style)
 
     def prev_input(self, sets: torch.Tensor, bass: torch.Tensor | None) -> torch.Tensor:
         """(B, N, 12) sets [+ (B, N) bass classes] -> (B, N, prev_dim): what block n + 1 reads."""
@@ -295,6 +305,7 @@ class HarmonyLSTM(nn.Module):
         start_in = torch.zeros(B, N, 1, device=sets.device)
         start_in[:, 0, 0] = 1.0 if start is None else start.float()
         h, _ = self.hidden(prev_seq, start_in, meter, melody, self.style(style), state)
+        h = h + self.readout(style)[:, None]
         logits = self.set_logits(h, sets)
         lp = -F.binary_cross_entropy_with_logits(logits.float(), sets.float(), reduction="none").sum(-1)  # (B, N)
         if self.bass:
@@ -359,6 +370,7 @@ class HarmonyLSTM(nn.Module):
         dev = meter.device
         mel = melody if melody is not None else torch.zeros(B, N, MELODY_DIM, device=dev)
         s = self.style(style)
+        offset = self.readout(style)  # (B, H), zeros without offsets
         start_flag = prev is None
         p = torch.zeros(B, self.prev_dim, device=dev) if prev is None else prev.float()
         sets = torch.zeros(B, N, PCS, device=dev)
@@ -384,6 +396,7 @@ class HarmonyLSTM(nn.Module):
                 start = torch.full((B, 1, 1), float(start_flag and n == 0), device=dev)
                 h, state = self.hidden(p[:, None], start, meter[:, n:n + 1], mel[:, n:n + 1], s, state)
                 h = h[:, 0]
+            h = h + offset  # what the NADE reads; the recurrence goes on from hc / state
             if forced is not None and forced_mask is not None and bool(forced_mask[:, n].all()):
                 x = forced[:, n].float()  # every row heard, none drawn
             else:

@@ -7,8 +7,10 @@
                  data, where the recipe's data_root has it, gives a replay sample
     2. grow      every model adds a row per new style to each of its style tables
                  (models/styles.py: the generator's style embedding, output biases and plan
-                 prior; the discriminator's projection and style head; the harmony model's
-                 embedding).  A new row starts as the model's "no style" row (or the mean row)
+                 prior, and its per-style FiLM and plan-code offsets, switched on here, zero
+                 for the old styles; the discriminator's projection and style head; the
+                 harmony model's embedding).  A new row starts as the model's "no style" row
+                 (or the mean row)
     3. train     only the new rows: every shared weight and every old row stays frozen, so
                  the old styles write exactly what they wrote before.
                    likelihood steps      the new style's windows rebuilt from their content
@@ -28,6 +30,7 @@ discriminator sees only the new style, and the old styles are still exactly as t
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import re
 import time
 from dataclasses import dataclass, field
@@ -43,9 +46,10 @@ from stylegen.data.dataset import Corpus, StyleReport, prepare
 from stylegen.device import pick_device, torch_threads
 from stylegen.errors import RecipeError, StylegenError
 from stylegen.fileio import atomic_path
-from stylegen.models.styles import style_tables
+from stylegen.models.styles import StyleTable, style_tables
 from stylegen.training.harmony import BlockBatches, content_spec as harmony_cspec, corpus_blocks, harmony_loss, \
     model_nll
+from stylegen.models import registry
 from stylegen.models.registry import build_from_config
 from stylegen.training.loop import KIND, Trainer, model_configs
 
@@ -62,6 +66,7 @@ class AdaptOptions:
     batch_size: int = 32
     replay: int = 8  # train pieces of each old style beside the new ones (0: none)
     eval_windows: int = 32  # fixed validation windows for the NLL before and after
+    offsets: bool = True  # per-style offset rows: the generator's FiLM and plan codes, the harmony model's readout
     seed: int = 0
     threads: int = 0  # torch CPU threads (0: torch's default)
     device: str = "cpu"
@@ -134,6 +139,24 @@ def _grow(model: torch.nn.Module, n: int, what: str, where: str) -> range:
     if not hasattr(model, "add_styles"):
         raise StylegenError(f"{where}: its {what} ({type(model).__name__}) has no style conditioning to add a style to")
     return model.add_styles(n)
+
+
+def _with_offsets(ckpt: dict, part: str, offsets: bool) -> tuple[torch.nn.Module, dict]:
+    """The checkpoint's model ``part`` (and its config), with its per-style offset rows
+    switched on when ``offsets`` and its class has them (``style_offsets``): zero rows, so it
+    writes exactly as before until the new style's rows train."""
+    config = dict(ckpt["model_config"][part])
+    takes = inspect.signature(registry.get(part, config["name"])).parameters
+    if not (offsets and "style_offsets" in takes and not config.get("style_offsets")):
+        return build_model(ckpt, part).float(), config
+    config["style_offsets"] = True
+    model = registry.build_from_config(config, part)
+    fresh = set(model.state_dict()) - set(ckpt["models"][part])
+    got = model.load_state_dict(ckpt["models"][part], strict=False)
+    if got.unexpected_keys or set(got.missing_keys) != fresh or \
+            not all(isinstance(model.get_submodule(k.rsplit(".", 1)[0]), StyleTable) for k in fresh):
+        raise StylegenError(f"checkpoint's {part} does not match its own config: {got}")
+    return model.float(), config
 
 
 def freeze_all_but(model: torch.nn.Module, rows: range) -> list[torch.nn.Parameter]:
@@ -289,14 +312,15 @@ def adapt(checkpoint: str | Path, folders: dict[str, str], out: str | Path, opti
     k = len(new)
 
     # the models, grown by a row per new style in every style table
-    G = build_model(ckpt, "generator").float()
+    G, g_config = _with_offsets(ckpt, "generator", options.offsets)
     rows = _grow(G, k, "generator", where)
     D = build_model(ckpt, "discriminator").float() if "discriminator" in ckpt["models"] else None
-    H = build_model(ckpt, HARMONY).float() if HARMONY in ckpt["models"] else None
+    H, h_config = _with_offsets(ckpt, HARMONY, options.offsets) if HARMONY in ckpt["models"] else (None, None)
     for part, name in ((D, "discriminator"), (H, "harmony model")):
         if part is not None and _grow(part, k, name, where) != rows:
             raise StylegenError(f"{where}: its {name} has a different number of styles from its generator")
-    configs = {name: dict(cfg, n_styles=len(old) + k) for name, cfg in ckpt["model_config"].items()}
+    given = {**ckpt["model_config"], "generator": g_config, **({HARMONY: h_config} if H is not None else {})}
+    configs = {name: dict(cfg, n_styles=len(old) + k) for name, cfg in given.items()}
     notes = []
     if D is None and options.adversarial_steps:
         notes.append(f"{where} holds no discriminator: likelihood steps only "
