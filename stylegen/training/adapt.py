@@ -272,7 +272,7 @@ def _adapt_harmony(H, corpus: Corpus, recipe, rows: range, steps: int, lr: float
         opt.step()
         if bar:
             bar.update(1)
-            bar.set_postfix(nll=f"{float(loss):.3f}", refresh=False)
+            bar.set_postfix(nll=f"{loss.item():.3f}", refresh=False)
     if bar:
         bar.close()
     H.eval()
