@@ -96,6 +96,10 @@ def test_old_styles_write_exactly_what_they_wrote_before_and_the_new_one_is_used
         x, y = old.transfer_score(song, style, seed=3), new.transfer_score(song, style, seed=3)
         assert (x.notes == y.notes).all()
     assert len(new.transfer_score(song, "c", seed=3).notes)
+    from stylegen.web.service import Service  # the web page lists the new style and writes it
+
+    service = Service(new)
+    assert service.info()["styles"] == ["a", "b", "c"]
     out = tmp_path / "song.c.mid"
     src = next((Path(recipe.data_root) / "b").glob("*.mid"))
     assert main(["transfer", str(src), "--style", "c", "--checkpoint", str(tmp_path / "mine.pt"), "-o", str(out)]) == 0
