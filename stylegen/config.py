@@ -623,8 +623,31 @@ def recipe_from_dict(data: dict, source: str = "<dict>", overrides: typing.Itera
             recipe.name = Path(source).stem if source != "<dict>" else "recipe"
         _check(recipe, check_models)
     except _KeyError as e:
-        raise RecipeError(f"{source}: {e.key}: {e.message}") from None
+        err = RecipeError(f"{source}: {e.key}: {e.message}")
+        err.key = e.key
+        raise err from None
     return recipe
+
+
+def stored_recipe(data: dict, source: str, overrides: typing.Iterable[str] = (),
+                  check_models: bool = True) -> tuple[Recipe, list[str]]:
+    """The recipe a checkpoint stored, read by this version of stylegen: a key it no longer
+    knows (an option removed since the checkpoint was trained) is dropped and named, not
+    refused.  Returns (recipe, the dropped dotted keys); any other problem is a RecipeError."""
+    data = copy.deepcopy(data) if isinstance(data, dict) else data
+    dropped: list[str] = []
+    while True:
+        try:
+            return recipe_from_dict(data, source, overrides, check_models), dropped
+        except RecipeError as e:
+            path = _override_path(e.key) if e.key and "unknown key" in str(e) else None
+            if not path or e.key in dropped:
+                raise
+            parent = data
+            for part in path[:-1]:
+                parent = parent[part]
+            del parent[path[-1]]
+            dropped.append(e.key)
 
 
 def load_recipe(path: str | os.PathLike, overrides: typing.Iterable[str] = (), check_data: bool = True,

@@ -11,4 +11,7 @@ class StylegenError(Exception):
 
 
 class RecipeError(StylegenError):
-    """A recipe that does not validate: the message names the file and the dotted key."""
+    """A recipe that does not validate: the message names the file and the dotted key
+    (``key``, where one key is at fault)."""
+
+    key: str | None = None

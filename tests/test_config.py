@@ -314,3 +314,17 @@ def test_recipe_errors_are_stylegen_errors():
 def test_tiny_recipe_loads_without_its_data():
     r = load_recipe(TINY, check_data=False)
     assert r.name == "tiny" and r.style_names == ["a", "b"]
+
+
+def test_a_stored_recipe_with_a_removed_option_is_read_and_the_option_named():
+    from stylegen.config import stored_recipe
+
+    data = load_recipe(Path(__file__).resolve().parents[1] / "recipes" / "pop2classical.yaml", check_data=False).to_dict()
+    data["model"]["generator"]["mixture"] = 4  # an option a later stylegen removed
+    data["schedule"]["d_steps"] = 1
+    recipe, dropped = stored_recipe(data, "old.pt (its recipe)")
+    assert sorted(dropped) == ["model.generator.mixture", "schedule.d_steps"]
+    assert recipe.model.generator.hidden_size == 192 and "mixture" in data["model"]["generator"]  # input kept
+    data["model"]["generator"]["hidden_size"] = "big"  # anything else is still refused, by key
+    with pytest.raises(RecipeError, match="model.generator.hidden_size: expected int"):
+        stored_recipe(data, "old.pt (its recipe)")

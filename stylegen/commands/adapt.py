@@ -16,6 +16,7 @@ and the realism of a few transfers to it against its held-back pieces.
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
 
@@ -90,7 +91,10 @@ def run(args: argparse.Namespace) -> int:
             r = new_style_realism(result.path, result.recipe, style, source=has_data[0] if has_data else None,
                                   pieces=args.check)
             m = r["metrics"]
-            rows = [f"{row} FD {m[f'{row}/realism/fd']:.2f}, AUC {m[f'{row}/realism/auc']:.3f}"
+            def auc(v: float) -> str:
+                return "n/a (too few pieces)" if math.isnan(v) else f"{v:.3f}"
+
+            rows = [f"{row} FD {m[f'{row}/realism/fd']:.2f}, AUC {auc(m[f'{row}/realism/auc'])}"
                     for row in ("output", "input", "real") if f"{row}/realism/fd" in m]
             print(f"{style}: {r['inputs']} pieces of {r['source']} transferred, against {r['real']} held-back "
                   f"pieces: " + "; ".join(rows) + " (real: its own train pieces, the floor)")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stylegen.checkpoint import load_checkpoint
-from stylegen.config import recipe_from_dict
+from stylegen.config import stored_recipe
 from stylegen.data.midi import write_score
 from stylegen.errors import StylegenError
 from stylegen.evaluation.pieces import progress_bar, recipe_pieces
@@ -54,7 +54,7 @@ def transfer_pieces(checkpoint: str, source: str, target: str, recipe=None, over
         raise StylegenError("--max-pieces must be at least 1")
     if recipe is None:
         ckpt = load_checkpoint(checkpoint)
-        recipe = recipe_from_dict(ckpt["recipe"], f"{checkpoint} (its recipe)", overrides or [])
+        recipe, _ = stored_recipe(ckpt["recipe"], f"{checkpoint} (its recipe)", overrides or [])
     for st in (source, target):
         if st not in recipe.styles:
             raise StylegenError(f"{recipe.source_file}: no style {st!r} (styles: {', '.join(recipe.styles)})")

@@ -41,7 +41,7 @@ import torch
 import yaml
 
 from stylegen.checkpoint import HARMONY, build_model, load_checkpoint, save_checkpoint
-from stylegen.config import check_paths, recipe_from_dict
+from stylegen.config import check_paths, recipe_from_dict, stored_recipe
 from stylegen.data.dataset import Corpus, StyleReport, prepare
 from stylegen.device import pick_device, torch_threads
 from stylegen.errors import RecipeError, StylegenError
@@ -190,13 +190,10 @@ def _adapted_recipe(base: dict, folders: dict[str, Path], options: AdaptOptions,
             f"seed={options.seed}", f"device={options.device}"]
     if options.lr_d is not None:
         sets.append(f"optim.lr_d={options.lr_d}")
-    try:
-        training = recipe_from_dict(data, where, sets)
-        written = recipe_from_dict(data, where)
-    except RecipeError as e:
-        raise StylegenError(str(e)) from None
+    training, dropped = stored_recipe(data, where, sets)
+    written, _ = stored_recipe(data, where)
     written.name = f"{base.get('name') or 'recipe'}+{'+'.join(folders)}"
-    return training, written
+    return training, written, dropped
 
 
 def _sub_recipe(recipe, styles: list[str]):
@@ -330,7 +327,10 @@ def adapt(checkpoint: str | Path, folders: dict[str, str], out: str | Path, opti
         notes.append(f"{where} holds no harmony model: compositions in the new style need one "
                      "(stylegen harmony RECIPE --into CHECKPOINT)")
 
-    recipe, written = _adapted_recipe(ckpt["recipe"], paths, options, f"{where} + {', '.join(new)}")
+    recipe, written, dropped = _adapted_recipe(ckpt["recipe"], paths, options, f"{where} + {', '.join(new)}")
+    if dropped:
+        notes.append(f"the recipe stored in {where} has options this stylegen no longer has, left out: "
+                     + ", ".join(dropped))
     with torch_threads(options.threads):
         t0 = time.perf_counter()
         corpus, reports, replay = read_corpus(recipe, old, new, options.replay, progress)
