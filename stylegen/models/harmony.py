@@ -205,6 +205,14 @@ def plan_to_content(sets: np.ndarray, bass: np.ndarray | None, pos: np.ndarray, 
 # --------------------------------------------------------------------------- the model
 
 
+def bass_allowed(sets: torch.Tensor) -> torch.Tensor:
+    """(..., 12) sets -> (..., 13) bool: the basses a set may have, "none" for an empty set
+    and only for it."""
+    empty = sets.float().sum(-1, keepdim=True) < 0.5  # (..., 1)
+    none = F.one_hot(torch.tensor(NO_BASS, device=sets.device), BASS_CLASSES).bool()
+    return torch.where(empty, none, ~none)
+
+
 def _cell(x_gates: torch.Tensor, hc: tuple[torch.Tensor, torch.Tensor], w_hh: torch.Tensor, b_hh: torch.Tensor):
     """One step of a one-layer LSTM from its input's gate pre-activations x_gates (B, 4H)
     (nn.LSTM's gate order: input, forget, cell, output) -> (h, c), each (B, H)."""
@@ -282,10 +290,7 @@ class HarmonyLSTM(nn.Module):
     def bass_logits(self, h: torch.Tensor, sets: torch.Tensor) -> torch.Tensor:
         """(B, N, 13), "none" possible only for an empty set and only then."""
         logits = self.bass_head(torch.cat([h, sets.float()], dim=-1))
-        empty = sets.float().sum(-1, keepdim=True) < 0.5  # (B, N, 1)
-        none = F.one_hot(torch.tensor(NO_BASS, device=h.device), BASS_CLASSES).bool()
-        allowed = torch.where(empty, none, ~none)  # (B, N, 13)
-        return logits.masked_fill(~allowed, -1e4)
+        return logits.masked_fill(~bass_allowed(sets), -1e4)
 
     # ------------------------------------------------------------ likelihood
 
@@ -316,9 +321,11 @@ class HarmonyLSTM(nn.Module):
 
     def _draw_set(self, h: torch.Tensor, temperature: float, generator, allow_empty: torch.Tensor) -> torch.Tensor:
         """h (B, H) -> one set per row (B, 12), class by class; temperature 0 = each class at
-        its more likely value.  Rows where ``allow_empty`` (B,) bool is False never get the
-        empty set: an empty draw is drawn again (up to 16 times), then the class most likely
-        on its own is taken."""
+        its more likely value (absent at a tie), with no random draw, so a row gets what it
+        gets alone and whatever the seed.  Rows where ``allow_empty`` (B,) bool is False never
+        get the empty set: an empty draw is drawn again (up to 16 times), then the class most
+        likely on its own is taken (the one class whose logit is highest on the empty set's
+        path); at temperature 0 that class at once (a redraw would be the same empty set)."""
         B = h.shape[0]
         base = self.nade_h(h)  # (B, Hd)
         bias = self.nade_b(h)  # (B, 12)
@@ -406,11 +413,18 @@ class HarmonyLSTM(nn.Module):
             b = torch.full((B,), NO_BASS, dtype=torch.long, device=dev)
             if self.bass:
                 logits = self.bass_logits(h[:, None], x[:, None])[:, 0]
-                if temp <= 0:
-                    b = logits.argmax(-1)
+                if temp <= 0:  # the most likely bass, no random draw
+                    z = logits
                 else:
                     g = -torch.log(-torch.log(torch.rand(logits.shape, generator=generator, device=dev).clamp_(1e-10, 1)))
-                    b = (logits / temp + g).argmax(-1)
+                    z = logits / temp + g
+                # the impossible basses (a bass "none" under a chord, a bass under a silent block) are
+                # masked to -inf after the temperature divides: bass_logits' -1e4, divided by a large
+                # temperature, came near the possible logits and was drawn, and it beat a possible
+                # logit under -1e4 at temperature 0.  A possible one that a tiny temperature sends to
+                # -inf is kept above them (the clamp)
+                z = z.clamp(min=torch.finfo(z.dtype).min)
+                b = z.masked_fill(~bass_allowed(x), float("-inf")).argmax(-1)
                 if forced is not None and forced_mask is not None and forced_bass is not None:
                     b = torch.where(forced_mask[:, n], forced_bass[:, n].long(), b)
             sets[:, n], basses[:, n] = x, b

@@ -192,3 +192,46 @@ def test_the_sampling_loop_is_the_teacher_forced_model(layers):
     hid, _ = h.hidden(prev, start, meter, mel, h.style(style))
     logits = h.set_logits(hid, sets)
     assert torch.equal((logits > 0).float(), sets)
+
+
+def test_temperature_zero_is_the_most_likely_choice_and_never_an_impossible_one():
+    """Temperature 0: each class and the bass at its most likely value with no random draw,
+    so any seed gives the same plan and a piece in a batch gets what it gets alone (exact
+    ties here, which a random draw would decide).  At no temperature an impossible choice:
+    a bass "none" under a chord, a bass under a silent block, a silent block where it is not
+    allowed (the bass's mask must hold however large or small the temperature)."""
+    h = small(bass=True)
+    with torch.no_grad():
+        h.nade_b.weight *= 10  # sets of 0 to 4 classes, some blocks silent
+        h.nade_b.bias -= 2
+        h.nade_v[2], h.nade_b.weight[2], h.nade_b.bias[2] = 0.0, 0.0, 0.0  # class 2: a logit of exactly 0
+        last = h.bass_head[2]
+        last.weight *= 10
+        last.weight[[3, 5]], last.bias[[3, 5]] = 0.0, 1.0  # basses 3 and 5: equal, whatever the block
+        last.bias[NO_BASS] = -2e4  # "none" below bass_logits' mask (-1e4): still the only bass of a silent block
+    g = torch.Generator().manual_seed(11)
+    meter, mel = torch.randn(2, 16, M, generator=g), torch.rand(2, 16, MELODY_DIM, generator=g)
+    style = torch.tensor([0, 1])
+    allow = torch.rand(2, 16, generator=g) < 0.5
+
+    def plan(rows, temperature, seed):
+        gen = None if seed is None else torch.Generator().manual_seed(seed)
+        s, b, _, _ = h.sample(meter[rows], style[rows], mel[rows], temperature=temperature, generator=gen,
+                              allow_empty=allow[rows])
+        return s, b
+
+    both = [0, 1]
+    sets, bass = plan(both, 0.0, 1)
+    for seed in (2, None):
+        other = plan(both, 0.0, seed)
+        assert torch.equal(sets, other[0]) and torch.equal(bass, other[1])
+    for i in both:
+        alone = plan([i], 0.0, 1 + i)
+        assert torch.equal(sets[i:i + 1], alone[0]) and torch.equal(bass[i:i + 1], alone[1])
+    assert (sets.sum(-1) == 0).any() and (bass == 3).any()  # silent blocks, and the tie decided
+    assert not (bass == 5).any()  # ... for the first of the equals
+    for temperature in (0.0, 1e-40, 1.0, 1e4):
+        s, b = plan(both, temperature, 3)
+        empty = s.sum(-1) == 0
+        assert not (empty & ~allow).any(), temperature
+        assert torch.equal(b == NO_BASS, empty), temperature
