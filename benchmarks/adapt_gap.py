@@ -14,6 +14,7 @@ each judged by realism (Fréchet distance and two-sample AUC of window features,
 the style's validation pieces of the joint recipe: pieces no model trained on) and by the
 shipped classifier (the share of pieces it calls ``--style``).  Context rows: the source
 pieces untouched (the wrong style) and the style's own train pieces (real music: the floor).
+With BASE, a row of where a new style starts: BASE with no style at all (strength 0).
 Then the old styles: the same source pieces re-written as ``--old-target`` by BASE and by
 every ADAPTED checkpoint (identical by construction: only new rows train) and the joint one.
 Prints one JSON object; the gap is (FD_adapted - FD_joint) / FD_joint.  With ``--cache DIR``
@@ -89,11 +90,12 @@ def main() -> None:
                       "real/classified": share(clf, floor, args.style)}
     print("context", json.dumps(out["context"]), flush=True)
     models = {"joint": args.joint, **dict(a.split("=", 1) for a in args.adapted)}
-    def judge_new_style(path: str) -> dict:
+    def judge_new_style(path: str, strength: float | None = None) -> dict:
         m = load(path)
         t1 = time.perf_counter()
-        transfers = [m.transfer_score(s, args.style, seed=i) for i, s in enumerate(inputs)]
-        comps = [m.generate_score(style=args.style, bars=args.bars, seed=i) for i in range(args.pieces)]
+        style, kw = (args.style, {}) if strength is None else (m.styles[0], {"strength": strength})
+        transfers = [m.transfer_score(s, style, seed=i, **kw) for i, s in enumerate(inputs)]
+        comps = [m.generate_score(style=style, bars=args.bars, seed=i, **kw) for i in range(args.pieces)]
         met, _ = realism_rows({"transfer": transfers, "composition": comps}, real, spec, split=False)
         return {**rows_of(met), "transfer/classified": share(clf, transfers, args.style),
                 "composition/classified": share(clf, comps, args.style),
@@ -106,6 +108,9 @@ def main() -> None:
         met, _ = realism_rows({"transfer": ys}, old_real, spec, split=False)
         return {**rows_of(met), "classified": share(clf, ys, args.old_target), "notes": int(sum(len(y.notes) for y in ys))}
 
+    if args.base:  # the base with no style (strength 0): where a new row starts, before it trains
+        out["base-no-style"] = cached("base-no-style", lambda: judge_new_style(args.base, strength=0.0))
+        print("base-no-style", json.dumps(out["base-no-style"]), flush=True)
     for label, path in models.items():
         row = cached(label, lambda: judge_new_style(path))
         out[label] = row
@@ -115,7 +120,7 @@ def main() -> None:
             j, a = out["joint"][f"{kind}/realism/fd"], out[label][f"{kind}/realism/fd"]
             out[label][f"{kind}/gap"] = round((a - j) / j, 3)
     old = {}
-    for label, path in ({"base": args.base} if args.base else {}) | models:
+    for label, path in (({"base": args.base} if args.base else {}) | models).items():
         old[label] = cached(f"{label}-{args.old_target}", lambda: judge_old_style(path))
         print(f"{args.source}->{args.old_target}", label, json.dumps(old[label]), flush=True)
     out[f"{args.source}->{args.old_target}"] = old
