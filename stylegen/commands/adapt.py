@@ -28,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, metavar="PATH", help="the adapted checkpoint to write (.pt)")
     p.add_argument("--checkpoint", default=None, metavar="PATH",
                    help="the checkpoint to add the styles to (default: the shipped checkpoints/pop2classical.pt)")
-    p.add_argument("--steps", type=int, default=600, help="likelihood steps of the new rows (default 600)")
+    p.add_argument("--steps", type=int, default=1500, help="likelihood steps of the new rows (default 1500)")
     p.add_argument("--adversarial-steps", type=int, default=100, help="adversarial steps after them (default 100)")
     p.add_argument("--harmony-steps", type=int, default=300, help="steps of the harmony model's new row (default 300)")
     p.add_argument("--lr", type=float, default=0.03, help="step size for the new rows (default 0.03)")

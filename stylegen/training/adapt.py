@@ -58,7 +58,7 @@ STYLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 @dataclass
 class AdaptOptions:
-    steps: int = 600  # likelihood steps of the generator's new rows
+    steps: int = 1500  # likelihood steps of the generator's new rows
     adversarial_steps: int = 100  # then adversarial steps (0: none)
     harmony_steps: int = 300  # the harmony model's new row
     lr: float = 0.03  # Adam's step size for the new rows (few, and starting from "no style")
