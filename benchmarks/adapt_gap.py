@@ -14,7 +14,9 @@ each judged by realism (Fréchet distance and two-sample AUC of window features,
 the style's validation pieces of the joint recipe: pieces no model trained on) and by the
 shipped classifier (the share of pieces it calls ``--style``).  Context rows: the source
 pieces untouched (the wrong style) and the style's own train pieces (real music: the floor).
-With BASE, a row of where a new style starts: BASE with no style at all (strength 0).
+The easiest case beside them: ``--pieces`` of the style's own validation pieces re-written in
+it from their own content (melody kept), against the style's train pieces, with the pieces
+unchanged as the floor.  With BASE, a row of where a new style starts: BASE with no style at all (strength 0).
 Then the old styles: the same source pieces re-written as ``--old-target`` by BASE and by
 every ADAPTED checkpoint (identical by construction: only new rows train) and the joint one.
 Prints one JSON object; the gap is (FD_adapted - FD_joint) / FD_joint.  With ``--cache DIR``
@@ -115,6 +117,20 @@ def main() -> None:
         row = cached(label, lambda: judge_new_style(path))
         out[label] = row
         print(label, json.dumps(row), flush=True)
+    # the easiest case: folk's own validation pieces re-written as folk from their own content
+    # (melody kept), against folk train pieces; the pieces unchanged give the floor
+    _, own_in, _, _ = recipe_pieces(recipe, args.style, "val", res, False, limit=args.pieces, spread=True)
+
+    def judge_own(path: str) -> dict:
+        m = load(path)
+        ys = [m.transfer_score(s, args.style, seed=i) for i, s in enumerate(own_in)]
+        met, _ = realism_rows({"own": ys, "identity": own_in}, floor, spec, split=False)
+        return {**rows_of(met), "own/classified": share(clf, ys, args.style)}
+
+    for label, path in models.items():
+        out[label].update(cached(f"{label}-own", lambda: judge_own(path)))
+        print(label, "own", json.dumps({k: v for k, v in out[label].items() if k.startswith(("own", "identity"))}),
+              flush=True)
     for label in list(models)[1:]:  # the adapted ones
         for kind in ("transfer", "composition"):
             j, a = out["joint"][f"{kind}/realism/fd"], out[label][f"{kind}/realism/fd"]

@@ -69,8 +69,7 @@ class CNNDiscriminator(nn.Module):
             fresh.load_state_dict(rows)
             return fresh.to(next(module.parameters()).device).train(module.training)
 
-        features = self.aux.in_features if not hasattr(self.aux, "parametrizations") else \
-            self.aux.parametrizations.weight.original.shape[1]
+        features = self.aux.in_features
         if self.embed is not None:
             self.embed = grown(self.embed, self._wrap(nn.Embedding(old + n, features)))
         self.aux = grown(self.aux, self._wrap(nn.Linear(features, old + n)))

@@ -150,7 +150,7 @@ def _with_offsets(ckpt: dict, part: str, offsets: bool) -> tuple[torch.nn.Module
     if not (offsets and "style_offsets" in takes and not config.get("style_offsets")):
         return build_model(ckpt, part).float(), config
     config["style_offsets"] = True
-    model = registry.build_from_config(config, part)
+    model = build_from_config(config, part)
     fresh = set(model.state_dict()) - set(ckpt["models"][part])
     got = model.load_state_dict(ckpt["models"][part], strict=False)
     if got.unexpected_keys or set(got.missing_keys) != fresh or \
